@@ -1,0 +1,53 @@
+// Bundles the CLI into dist/ so that `bin/hubops` starts without a TypeScript compiler.
+// Code splitting keeps the console (React + Ink) out of the start-up path of `--version` and
+// the plain commands: it is loaded with a dynamic import only when a screen is drawn.
+import { build } from 'esbuild';
+import { readdirSync, statSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const out = join(root, 'dist');
+const entry = join(root, 'bin', 'main.ts');
+
+function newestMtime(dir) {
+  let newest = 0;
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    const s = statSync(p);
+    newest = Math.max(newest, s.isDirectory() ? newestMtime(p) : s.mtimeMs);
+  }
+  return newest;
+}
+
+if (process.argv.includes('--if-stale') && existsSync(join(out, 'main.js'))) {
+  const built = statSync(join(out, 'main.js')).mtimeMs;
+  const sources = Math.max(...['src', 'screens', 'bin'].map((d) => newestMtime(join(root, d))));
+  if (built >= sources) process.exit(0);
+}
+
+mkdirSync(out, { recursive: true });
+const stub = join(out, '.empty-stub.js');
+writeFileSync(stub, 'export default {};\n');
+
+await build({
+  entryPoints: { main: entry },
+  outdir: out,
+  bundle: true,
+  splitting: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node22',
+  jsx: 'automatic',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  legalComments: 'none',
+  // Ink's devtools integration is only used with DEV=true; an external import would break at load.
+  alias: { 'react-devtools-core': stub },
+  // Native optional bindings that ssh2 / cpu-features try to load; both have JS fallbacks.
+  external: ['cpu-features', './crypto/build/Release/sshcrypto.node'],
+  banner: {
+    js: "import { createRequire as __hubopsCreateRequire } from 'node:module'; const require = __hubopsCreateRequire(import.meta.url);",
+  },
+  define: { 'process.env.NODE_ENV': '"production"' },
+});
