@@ -2,11 +2,12 @@
 // Code splitting keeps the console (React + Ink) out of the start-up path of `--version` and
 // the plain commands: it is loaded with a dynamic import only when a screen is drawn.
 import { build } from 'esbuild';
-import { readdirSync, statSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const out = join(root, 'dist');
 const entry = join(root, 'bin', 'main.ts');
 
@@ -49,5 +50,5 @@ await build({
   banner: {
     js: "import { createRequire as __hubopsCreateRequire } from 'node:module'; const require = __hubopsCreateRequire(import.meta.url);",
   },
-  define: { 'process.env.NODE_ENV': '"production"' },
+  define: { 'process.env.NODE_ENV': '"production"', __HUBOPS_VERSION__: JSON.stringify(pkg.version) },
 });

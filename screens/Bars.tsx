@@ -1,0 +1,39 @@
+import { Box, Text } from 'ink';
+import { useTheme } from './theme.js';
+
+export function TopBar({ width, project, env, production, readonly, clock }: { width: number; project: string; env: string; production: boolean; readonly: boolean; clock: string }) {
+  const theme = useTheme();
+  return (
+    <Box width={width} height={1}>
+      <Text wrap="truncate-end" inverse>
+        {' hubops '}
+      </Text>
+      <Text wrap="truncate-end">
+        {' '}
+        {project} / <Text bold color={production ? (theme.color ? 'red' : undefined) : theme.accent}>{env}</Text>
+        {production ? ' (production)' : ''}
+        {readonly ? ' [read-only]' : ''}
+      </Text>
+      <Box flexGrow={1} />
+      <Text>{clock} </Text>
+    </Box>
+  );
+}
+
+export function BottomBar({ width, keys }: { width: number; keys: { key: string; label: string }[] }) {
+  const theme = useTheme();
+  return (
+    <Box width={width} height={1}>
+      <Text wrap="truncate-end">
+        {keys.map((k, i) => (
+          <Text key={i}>
+            <Text bold color={theme.accent} inverse={!theme.color}>
+              {k.key}
+            </Text>
+            {` ${k.label}  `}
+          </Text>
+        ))}
+      </Text>
+    </Box>
+  );
+}

@@ -1,0 +1,68 @@
+import { render } from 'ink';
+import type { ConsoleContext } from '../src/cli/run.js';
+import { EXIT } from '../src/cli/exit-codes.js';
+import { LiveSession } from '../src/live/session.js';
+import { isProduction } from '../src/config/load.js';
+import { App } from './App.js';
+import { buildKeyMap } from './keymap.js';
+import { guardTerminal } from './terminal.js';
+import { makeTheme, ThemeContext } from './theme.js';
+
+/** Draws the console full screen until the user leaves; resolves with the exit code. */
+export async function openConsole(ctx: ConsoleContext): Promise<number> {
+  const { config } = ctx.loaded;
+  const env = config.environments[ctx.envName]!;
+  const { keys, problems } = buildKeyMap(config.keys);
+  if (problems.length > 0) {
+    for (const p of problems) process.stderr.write(`${ctx.loaded.file}: ${p}\n`);
+    return EXIT.usage;
+  }
+  const session = new LiveSession(ctx.loaded, ctx.envName);
+  const outcome: { how: 'quit' | 'interrupt' } = { how: 'quit' };
+  let instance: ReturnType<typeof render> | undefined;
+  const guard = guardTerminal({ stdout: process.stdout, stdin: process.stdin, unmount: () => instance?.unmount(),
+    // On a signal or a crash the process ends right after: stop sources now so no command we
+    // started on the target outlives us.
+    beforeExit: () => void session.stop(),
+  });
+  instance = render(
+    <ThemeContext.Provider value={makeTheme(ctx.color)}>
+      <App
+        project={config.project}
+        envName={ctx.envName}
+        env={env}
+        production={isProduction(ctx.envName, env)}
+        readonly={ctx.readonly}
+        store={session.store}
+        keys={keys}
+        onExit={(h) => {
+          outcome.how = h;
+        }}
+      />
+    </ThemeContext.Provider>,
+    {
+      alternateScreen: true,
+      // Ink turns itself non-interactive when CI is set; we are only here with a real TTY.
+      interactive: true,
+      incrementalRendering: true,
+      maxFps: 20,
+      exitOnCtrlC: false,
+      patchConsole: false,
+    },
+  );
+  session.start();
+  if (process.env.HUBOPS_TEST_CRASH_AFTER_MS) {
+    // For the end-to-end test of terminal restoration after a crash; never set in normal use.
+    setTimeout(() => {
+      throw new Error('deliberate crash (HUBOPS_TEST_CRASH_AFTER_MS)');
+    }, Number(process.env.HUBOPS_TEST_CRASH_AFTER_MS));
+  }
+  try {
+    await instance.waitUntilExit();
+  } finally {
+    guard.dispose();
+  }
+  await session.stop();
+  process.stdout.write('\x1b[?25h');
+  return outcome.how === 'interrupt' ? EXIT.interrupted : EXIT.ok;
+}

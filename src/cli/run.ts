@@ -1,0 +1,99 @@
+import { EXIT } from './exit-codes.js';
+import { parseCliArgs, type ParsedArgs } from './args.js';
+import { commandHelp, mainHelp } from './commands.js';
+import { findConfigFile, formatProblem, loadConfigFile, pickEnvironment, type LoadedConfig } from '../config/load.js';
+import { configuredPanes } from '../panes/configured.js';
+import { runCheck } from '../check/check.js';
+
+export interface Out {
+  write(s: string): unknown;
+  isTTY?: boolean;
+}
+
+/** Everything the CLI touches of the outside world, passed in so it runs under test. */
+export interface CliIO {
+  stdout: Out;
+  stderr: Out;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  stdinIsTTY: boolean;
+  version: string;
+  /** Folder holding the shipped runbooks/ and templates/. */
+  packageRoot: string;
+  /** Draws the console; loaded lazily so plain commands never pay for React and Ink. */
+  openConsole: (ctx: ConsoleContext) => Promise<number>;
+}
+
+export interface ConsoleContext {
+  loaded: LoadedConfig;
+  envName: string;
+  readonly: boolean;
+  color: boolean;
+}
+
+export async function runCli(argv: string[], io: CliIO): Promise<number> {
+  const say = (s: string) => io.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
+  const fail = (s: string, code: number = EXIT.usage) => {
+    io.stderr.write(`hubops: ${s}\n`);
+    return code;
+  };
+
+  const parsed = parseCliArgs(argv);
+  if (!parsed.ok) return fail(parsed.error);
+  const args = parsed.args;
+  if (args.version) return (say(io.version), EXIT.ok);
+  if (args.help) {
+    say(args.command.name === 'console' ? mainHelp(io.version) : commandHelp(args.command));
+    return EXIT.ok;
+  }
+  if (!args.command.built) {
+    return fail(`"${args.command.name}" is not built yet in hubops ${io.version}; see hubops --help for what is`);
+  }
+
+  if (args.command.name === 'check' && args.values.schema) {
+    const { configJsonSchema } = await import('../config/schema.js');
+    say(JSON.stringify(configJsonSchema(), null, 2));
+    return EXIT.ok;
+  }
+
+  const file = findConfigFile({ flag: args.values.config as string | undefined, env: io.env, cwd: io.cwd });
+  if (!file) {
+    return fail(`no hubops.yaml in ${io.cwd} or any parent; pass --config FILE, set HUBOPS_CONFIG, or try \`hubops demo\``);
+  }
+  const result = loadConfigFile(file);
+
+  if (args.command.name === 'check') {
+    return runCheck({ result, args, say, cwd: io.cwd, packageRoot: io.packageRoot, env: io.env });
+  }
+
+  if (!result.ok) {
+    for (const p of result.problems) io.stderr.write(`${formatProblem(p, io.cwd)}\n`);
+    return EXIT.usage;
+  }
+  const { loaded } = result;
+  for (const w of loaded.warnings) io.stderr.write(`${formatProblem(w, io.cwd)}\n`);
+  const picked = pickEnvironment(loaded.config, args.values.env as string | undefined);
+  if ('error' in picked) return fail(picked.error);
+
+  return runConsole(args, io, loaded, picked.name, say);
+}
+
+function runConsole(args: ParsedArgs, io: CliIO, loaded: LoadedConfig, envName: string, say: (s: string) => void): Promise<number> | number {
+  const env = loaded.config.environments[envName]!;
+  const plain = Boolean(args.values.plain) || Boolean(args.values.json) || !io.stdout.isTTY || !io.stdinIsTTY;
+  if (plain) {
+    const panes = configuredPanes(env);
+    if (args.values.json) {
+      say(JSON.stringify({ project: loaded.config.project, env: envName, target: env.target, panes }));
+    } else {
+      say(`hubops ${loaded.config.project} / ${envName} (${env.target})`);
+      for (const p of panes) {
+        say(`${p.title.toLowerCase()}: ${p.status}`);
+        for (const line of p.lines) say(`  ${line}`);
+      }
+    }
+    return EXIT.ok;
+  }
+  const color = !('NO_COLOR' in io.env && io.env.NO_COLOR !== '');
+  return io.openConsole({ loaded, envName, readonly: Boolean(args.values.readonly) || loaded.config.readonly, color });
+}

@@ -1,0 +1,53 @@
+import type { Environment } from '../config/schema.js';
+import { initialLive, liveReducer, type LiveState } from '../panes/live-state.js';
+import type { LiveEvent } from './events.js';
+
+/**
+ * Holds the live state and tells the screen about changes at most once per `frameMs`: a flood of
+ * events (log lines, Docker events) becomes a few redraws a second, never one per event.
+ */
+export class LiveStore {
+  private state: LiveState;
+  private listeners = new Set<() => void>();
+  private pending: NodeJS.Timeout | undefined;
+  private readonly sideEffects: ((e: LiveEvent) => void)[] = [];
+
+  constructor(
+    env: Environment,
+    private readonly frameMs = 50,
+  ) {
+    this.state = initialLive(env);
+  }
+
+  /** Also feed events to something that is not state (the log ring buffer). */
+  tap(fn: (e: LiveEvent) => void): void {
+    this.sideEffects.push(fn);
+  }
+
+  readonly emit = (e: LiveEvent): void => {
+    for (const fn of this.sideEffects) fn(e);
+    this.state = liveReducer(this.state, e);
+    this.schedule();
+  };
+
+  private schedule(): void {
+    if (this.pending || this.listeners.size === 0) return;
+    this.pending = setTimeout(() => {
+      this.pending = undefined;
+      for (const l of this.listeners) l();
+    }, this.frameMs);
+  }
+
+  readonly getState = (): LiveState => this.state;
+
+  readonly subscribe = (fn: () => void): (() => void) => {
+    this.listeners.add(fn);
+    return () => {
+      this.listeners.delete(fn);
+      if (this.listeners.size === 0 && this.pending) {
+        clearTimeout(this.pending);
+        this.pending = undefined;
+      }
+    };
+  };
+}

@@ -1,0 +1,47 @@
+import type { Duplex } from 'node:stream';
+
+/** What a command run on a target gave back. */
+export interface RunResult {
+  /** Exit code; null when the command was killed (timeout, abort, lost link). */
+  code: number | null;
+  signal?: string;
+  /** Last lines of output (both streams, in arrival order), capped so a flood cannot eat memory. */
+  tail: string[];
+  timedOut: boolean;
+  durationMs: number;
+  /** Why it could not run or was cut short, in words for the screen: `connection lost`, `timed out after 5s`. */
+  error?: string;
+}
+
+export interface RunOptions {
+  timeoutMs?: number;
+  /** Every complete line as it arrives; a partial last line is flushed at the end. */
+  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  signal?: AbortSignal;
+  /** How many last lines to keep in `tail` (default 200). */
+  tailLines?: number;
+}
+
+export type ConnectionState =
+  | { state: 'connected' }
+  | { state: 'connecting' }
+  | { state: 'disconnected'; error: string; retryInMs: number };
+
+/**
+ * The machine hubops works on: this one, or an SSH host. Every source (Docker, logs, health,
+ * metrics) and every runbook or release command goes through this, so each works the same both ways.
+ * `command` strings are shell command lines run by `sh -c` on the target; values put into them
+ * must be quoted with `shellQuote` (see ./shell.ts) — never pasted in.
+ */
+export interface Target {
+  /** `local` or `ssh://user@host:port`. */
+  readonly id: string;
+  run(command: string, opts?: RunOptions): Promise<RunResult>;
+  /** A byte stream to a Unix socket on the target (e.g. the Docker socket). */
+  openUnixSocket(path: string): Promise<Duplex>;
+  /** A byte stream to host:port as seen from the target. */
+  openTcp(host: string, port: number): Promise<Duplex>;
+  /** For panes: called on every change of the link (always `connected` for local). Returns an unsubscribe. */
+  onState(listener: (s: ConnectionState) => void): () => void;
+  close(): Promise<void>;
+}

@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { App } from '../../screens/App.js';
+import { LiveStore } from '../../src/live/store.js';
+import { buildKeyMap } from '../../screens/keymap.js';
+import { parseConfigText } from '../../src/config/load.js';
+import { KEY, renderScreen } from '../support/render-screen.js';
+
+const loaded = parseConfigText(
+  'project: shop\nenvironments:\n  prod:\n    target: local\n    health:\n      - { name: api, http: "http://127.0.0.1:9/health" }\n',
+  '/x/hubops.yaml',
+);
+if (!loaded.ok) throw new Error('fixture config invalid');
+const env = loaded.loaded.config.environments.prod!;
+
+function app(size: { cols: number; rows: number }, exits: string[] = [], store?: LiveStore, now?: () => number) {
+  return (
+    <App
+      project="shop"
+      envName="prod"
+      env={env}
+      production
+      readonly={false}
+      keys={buildKeyMap().keys}
+      onExit={(h) => exits.push(h)}
+      size={size}
+      store={store}
+      now={now ?? (() => new Date(2026, 10, 23, 3, 4, 5).getTime())}
+    />
+  );
+}
+
+describe('console shell', () => {
+  it('draws bars and four titled panes within 80x24', async () => {
+    const s = renderScreen(app({ cols: 80, rows: 24 }));
+    const f = await s.waitFor((f) => f.includes('4 Metrics'));
+    const lines = f.split('\n');
+    expect(lines).toHaveLength(24);
+    expect(lines.every((l) => l.length <= 80)).toBe(true);
+    expect(lines[0]).toContain('shop / prod (production)');
+    expect(lines[0]).toContain('03:04:05');
+    expect(f).toContain('1 Containers');
+    expect(f).toContain('no source configured');
+    expect(f).toMatch(/\? api +waiting for the first probe/);
+    expect(lines[23]).toContain('? help');
+    s.unmount();
+  });
+
+  it('moves focus with Tab, Shift-Tab and digits (double border marks it)', async () => {
+    const s = renderScreen(app({ cols: 80, rows: 24 }));
+    const focusedTitle = (f: string) => f.split('\n').find((l) => l.includes('║'))?.match(/║ (\d) /)?.[1];
+    await s.waitFor((f) => focusedTitle(f) === '1');
+    await s.press(KEY.tab);
+    await s.waitFor((f) => focusedTitle(f) === '2');
+    await s.press(KEY.shiftTab, KEY.shiftTab);
+    await s.waitFor((f) => focusedTitle(f) === '4');
+    await s.press('3');
+    await s.waitFor((f) => focusedTitle(f) === '3');
+    s.unmount();
+  });
+
+  it('opens help with the keys that act now, closes it with Esc', async () => {
+    const s = renderScreen(app({ cols: 80, rows: 24 }));
+    await s.press('?');
+    const f = await s.waitFor((f) => f.includes('Help — the keys that work now'));
+    expect(f).toContain('Esc');
+    expect(f).not.toContain('1 Containers');
+    await s.press(KEY.escape);
+    await s.waitFor((f) => f.includes('1 Containers'));
+    s.unmount();
+  });
+
+  it('quits on q and reports an interrupt on Ctrl-C', async () => {
+    const exits: string[] = [];
+    const a = renderScreen(app({ cols: 80, rows: 24 }, exits));
+    await a.press('q');
+    const b = renderScreen(app({ cols: 80, rows: 24 }, exits));
+    await b.press(KEY.ctrlC);
+    expect(exits).toEqual(['quit', 'interrupt']);
+  });
+
+  it('shows live events: health flips, containers, staleness, errors and a dropped link', async () => {
+    let now = Date.parse('2026-11-23T03:00:00Z');
+    const store = new LiveStore(env, 1);
+    const s = renderScreen(app({ cols: 100, rows: 30 }, [], store, () => now));
+    store.emit({ type: 'health', at: now, name: 'api', result: { ok: true, latencyMs: 12, detail: 'HTTP 200' } });
+    await s.waitFor((f) => /● api +HTTP 200 +12ms/.test(f));
+    now += 1000;
+    store.emit({ type: 'health', at: now, name: 'api', result: { ok: false, latencyMs: 3, detail: 'connection refused' } });
+    now += 1000;
+    store.emit({ type: 'health', at: now, name: 'api', result: { ok: false, latencyMs: 2, detail: 'connection refused' } });
+    let f = await s.waitFor((f) => f.includes('2× failed'));
+    expect(f).toMatch(/✖ api +connection refused/);
+    expect(f).toMatch(/3 Health ✖ down/);
+
+    // No new probe for far longer than two refreshes: the pane says how old its data is.
+    now += 60_000;
+    store.emit({ type: 'source-error', at: now, pane: 'metrics', source: 'prometheus', error: 'connection refused' });
+    f = await s.waitFor((f) => f.includes('3 Health ✖ down 1m old'));
+    expect(f).toMatch(/✖ api +connection refused +\(1m old\)/);
+
+    store.emit({ type: 'link', at: now, target: 'local', state: { state: 'disconnected', error: 'Keepalive timeout', retryInMs: 4000 } });
+    f = await s.waitFor((f) => f.includes('disconnected — retrying in 4s'));
+    s.unmount();
+  });
+
+  it('says so when the terminal is too small', async () => {
+    const s = renderScreen(app({ cols: 30, rows: 8 }));
+    await s.waitFor((f) => f.includes('needs at least 40x10'));
+    s.unmount();
+  });
+});

@@ -1,0 +1,34 @@
+import type { ReactElement } from 'react';
+import { render } from 'ink-testing-library';
+import { makeTheme, ThemeContext } from '../../screens/theme.js';
+
+/**
+ * ink-testing-library draws into a fake 100-column stdout that is not a TTY; our screens take their
+ * size as a prop in tests, so a full-screen layout is checked at the size we choose.
+ */
+export function renderScreen(el: ReactElement, opts: { color?: boolean } = {}) {
+  const r = render(<ThemeContext.Provider value={makeTheme(opts.color ?? false)}>{el}</ThemeContext.Provider>);
+  const frame = () => r.lastFrame() ?? '';
+  return {
+    ...r,
+    frame,
+    async press(...keys: string[]) {
+      for (const k of keys) {
+        r.stdin.write(k);
+        await new Promise((res) => setTimeout(res, 5));
+      }
+    },
+    /** Waits until the frame satisfies `pred` (content, not a fixed sleep). */
+    async waitFor(pred: (frame: string) => boolean, timeoutMs = 2000): Promise<string> {
+      const end = Date.now() + timeoutMs;
+      for (;;) {
+        const f = frame();
+        if (pred(f)) return f;
+        if (Date.now() > end) throw new Error(`screen never matched; last frame:\n${f}`);
+        await new Promise((res) => setTimeout(res, 10));
+      }
+    },
+  };
+}
+
+export const KEY = { tab: '\t', shiftTab: '\x1b[Z', escape: '\x1b', ctrlC: '\x03', enter: '\r' };
