@@ -2,7 +2,7 @@ import { useMemo, useReducer, useSyncExternalStore } from 'react';
 import { Box, Text, useApp, useInput } from 'ink';
 import type { Environment } from '../src/config/schema.js';
 import { LiveStore } from '../src/live/store.js';
-import { PANE_TITLES } from '../src/panes/configured.js';
+import { PANE_TITLES } from '../src/panes/pane-ids.js';
 import { containersView, healthView, logsView, metricsView } from '../src/panes/views.js';
 import { BottomBar, TopBar } from './Bars.js';
 import { HelpOverlay } from './HelpOverlay.js';

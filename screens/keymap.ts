@@ -1,5 +1,5 @@
 import type { Key } from 'ink';
-import { PANE_ORDER } from '../src/panes/configured.js';
+import { PANE_ORDER } from '../src/panes/pane-ids.js';
 import type { Intent, ShellState } from './shell-state.js';
 
 /** Actions a key can be bound to; `keys:` in the config remaps them by these names. */

@@ -1,4 +1,4 @@
-import { PANE_ORDER, type PaneId } from '../src/panes/configured.js';
+import { PANE_ORDER, type PaneId } from '../src/panes/pane-ids.js';
 
 /** UI state of the console shell: what has focus and which overlay is open. */
 export interface ShellState {

@@ -1,5 +1,5 @@
 import { createContext, useContext } from 'react';
-import type { PaneStatus } from '../src/panes/configured.js';
+import type { PaneStatus } from '../src/panes/pane-ids.js';
 
 /** Colours, or none at all when NO_COLOR is set: marks then carry the meaning by text alone. */
 export interface Theme {

@@ -48,7 +48,15 @@ await build({
   // Native optional bindings that ssh2 / cpu-features try to load; both have JS fallbacks.
   external: ['cpu-features', './crypto/build/Release/sshcrypto.node'],
   banner: {
-    js: "import { createRequire as __hubopsCreateRequire } from 'node:module'; const require = __hubopsCreateRequire(import.meta.url);",
+    // CommonJS dependencies (ssh2, dockerode) expect require, __dirname and __filename.
+    js: [
+      "import { createRequire as __hubopsCreateRequire } from 'node:module';",
+      "import { fileURLToPath as __hubopsFileURLToPath } from 'node:url';",
+      "import { dirname as __hubopsDirname } from 'node:path';",
+      'const require = __hubopsCreateRequire(import.meta.url);',
+      'const __filename = __hubopsFileURLToPath(import.meta.url);',
+      'const __dirname = __hubopsDirname(__filename);',
+    ].join(' '),
   },
   define: { 'process.env.NODE_ENV': '"production"', __HUBOPS_VERSION__: JSON.stringify(pkg.version) },
 });

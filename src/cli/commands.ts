@@ -42,7 +42,7 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'watch', usage: 'hubops watch --env NAME [--duration D] [--interval I]', summary: 'run the watch window alone, after a deploy made by another tool', built: false, options: { duration: { type: 'string', value: 'D', help: 'window length, e.g. 30m' }, interval: { type: 'string', value: 'I', help: 'poll interval, e.g. 1m' } } },
   { name: 'runbook', usage: 'hubops runbook [ID]', summary: 'list the runbooks, or step through one', built: false, options: {} },
   { name: 'postmortem', usage: 'hubops postmortem [ID]', summary: 'write or refresh the post-mortem of an incident', built: false, options: {} },
-  { name: 'status', usage: 'hubops status [--env NAME] [--json]', summary: 'print one snapshot of the four panes; exit 1 when a health check fails', built: false, options: {} },
+  { name: 'status', usage: 'hubops status [--env NAME] [--json]', summary: 'print one snapshot of the four panes; exit 1 when a health check fails', built: true, options: {} },
   {
     name: 'check',
     usage: 'hubops check [--connect] [--strict] [--schema]',

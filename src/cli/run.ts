@@ -2,8 +2,6 @@ import { EXIT } from './exit-codes.js';
 import { parseCliArgs, type ParsedArgs } from './args.js';
 import { commandHelp, mainHelp } from './commands.js';
 import { findConfigFile, formatProblem, loadConfigFile, pickEnvironment, type LoadedConfig } from '../config/load.js';
-import { configuredPanes } from '../panes/configured.js';
-import { runCheck } from '../check/check.js';
 
 export interface Out {
   write(s: string): unknown;
@@ -63,6 +61,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   const result = loadConfigFile(file);
 
   if (args.command.name === 'check') {
+    const { runCheck } = await import('../check/check.js');
     return runCheck({ result, args, say, cwd: io.cwd, packageRoot: io.packageRoot, env: io.env });
   }
 
@@ -78,21 +77,15 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   return runConsole(args, io, loaded, picked.name, say);
 }
 
-function runConsole(args: ParsedArgs, io: CliIO, loaded: LoadedConfig, envName: string, say: (s: string) => void): Promise<number> | number {
+async function runConsole(args: ParsedArgs, io: CliIO, loaded: LoadedConfig, envName: string, say: (s: string) => void): Promise<number> {
   const env = loaded.config.environments[envName]!;
   const plain = Boolean(args.values.plain) || Boolean(args.values.json) || !io.stdout.isTTY || !io.stdinIsTTY;
-  if (plain) {
-    const panes = configuredPanes(env);
-    if (args.values.json) {
-      say(JSON.stringify({ project: loaded.config.project, env: envName, target: env.target, panes }));
-    } else {
-      say(`hubops ${loaded.config.project} / ${envName} (${env.target})`);
-      for (const p of panes) {
-        say(`${p.title.toLowerCase()}: ${p.status}`);
-        for (const line of p.lines) say(`  ${line}`);
-      }
-    }
-    return EXIT.ok;
+  if (plain || args.command.name === 'status') {
+    // Scripts, CI and pipes get one snapshot of the four panes as lines (or JSON) instead of a screen.
+    const { snapshotLines, takeSnapshot } = await import('./status.js');
+    const snap = await takeSnapshot(loaded, envName);
+    say(args.values.json ? JSON.stringify(snap) : snapshotLines(snap).join('\n'));
+    return args.command.name === 'status' && !snap.ok ? EXIT.failed : EXIT.ok;
   }
   const color = !('NO_COLOR' in io.env && io.env.NO_COLOR !== '');
   return io.openConsole({ loaded, envName, readonly: Boolean(args.values.readonly) || loaded.config.readonly, color });

@@ -2,7 +2,7 @@ import type { Environment } from '../config/schema.js';
 import type { ContainerRow, LiveEvent, MetricReading } from '../live/events.js';
 import type { ProbeResult } from '../sources/health.js';
 import type { ConnectionState } from '../targets/target.js';
-import type { PaneId } from './configured.js';
+import type { PaneId } from './pane-ids.js';
 
 export interface SourceError {
   source: string;

@@ -1,7 +1,7 @@
 import { formatDuration } from '../config/duration.js';
 import type { Environment } from '../config/schema.js';
 import type { ContainerRow } from '../live/events.js';
-import type { PaneId, PaneStatus } from './configured.js';
+import type { PaneId, PaneStatus } from './pane-ids.js';
 import type { LiveState } from './live-state.js';
 
 /** What a pane says about itself: status, how old its data is, and any error or link problem. */
@@ -139,7 +139,7 @@ export function logsView(s: LiveState, ctx: ViewContext): PaneHeader {
   if (ctx.env.logs.length === 0) return { status: 'none', notices: ['no source configured'] };
   // Logs are quiet when nothing happens: silence is not staleness, so no age here.
   const errors = Object.keys(s.errors.logs).length;
-  const base: PaneStatus = errors === 0 ? 'ok' : errors >= ctx.env.logs.length ? 'down' : 'degraded';
+  const base: PaneStatus = errors === 0 ? (s.logs.at === undefined ? 'unknown' : 'ok') : errors >= ctx.env.logs.length ? 'down' : 'degraded';
   const h = header(s, 'logs', ctx, undefined, base);
   return { ...h, status: worst(h.status, base) };
 }

@@ -53,7 +53,7 @@ export async function loadRunbooks(dirs: string[]): Promise<LoadRunbooksResult> 
       }
       const result = parseRunbook(text, file);
       if (!result.ok) {
-        problems.push(...result.errors);
+        problems.push(...result.errors, ...result.warnings);
         continue;
       }
       problems.push(...result.warnings);

@@ -162,7 +162,8 @@ function parseFrontMatter(ctx: Ctx, block: FrontMatterBlock): { fm?: FrontMatter
   const fileLine = (offset: number | undefined) => (offset === undefined ? 1 : lc.linePos(offset).line + 1);
   let doc: Document.Parsed;
   try {
-    doc = parseDocument(block.yaml, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+    // logLevel 'error': YAML warnings are collected in doc.warnings, never printed to the terminal.
+    doc = parseDocument(block.yaml, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
   } catch (e) {
     err(ctx, 2, `front matter: YAML could not be read: ${firstLine(e)}`);
     return { fieldLines };
@@ -170,7 +171,11 @@ function parseFrontMatter(ctx: Ctx, block: FrontMatterBlock): { fm?: FrontMatter
   if (doc.errors.length > 0) {
     for (const e of doc.errors) {
       const l = e.linePos?.[0]?.line;
-      err(ctx, l !== undefined ? l + 1 : fileLine(e.pos[0]), `front matter: bad YAML: ${firstLine(e.message)}`);
+      let line = l !== undefined ? l + 1 : fileLine(e.pos[0]);
+      // An unclosed quote is reported where the YAML ends; point at the line that opened it instead.
+      const quote = e.code === 'MISSING_CHAR' ? /closing (["'])/.exec(e.message)?.[1] : undefined;
+      if (quote) line = openingQuoteLine(block.yaml, quote, line - 1) ?? line;
+      err(ctx, line, `front matter: bad YAML: ${firstLine(e.message)}`);
     }
     return { fieldLines };
   }
@@ -186,9 +191,13 @@ function parseFrontMatter(ctx: Ctx, block: FrontMatterBlock): { fm?: FrontMatter
   }
   if (root) {
     for (const pair of root.items) {
-      const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
       const keyNode = pair.key as { range?: [number, number, number] } | null;
       const line = fileLine(keyNode?.range?.[0]);
+      if (!isScalar(pair.key)) {
+        err(ctx, line, 'front matter: keys must be plain words such as `id` or `title`');
+        continue;
+      }
+      const key = String(pair.key.value);
       fieldLines[key] = line;
       if (!FRONT_MATTER_KEYS.includes(key)) {
         const near = closest(key, FRONT_MATTER_KEYS);
@@ -245,6 +254,15 @@ function lineOfPath(doc: Document.Parsed, path: (string | number)[], fileLine: (
     } else break;
   }
   return line;
+}
+
+/** File line of the last line (up to YAML line `upTo`, 1-based) holding an odd number of `quote`s. */
+function openingQuoteLine(yaml: string, quote: string, upTo: number): number | undefined {
+  const lines = yaml.split('\n').slice(0, Math.max(upTo, 0));
+  for (let i = lines.length - 1; i >= 0; i--) {
+    if ((lines[i]!.split(quote).length - 1) % 2 === 1) return i + 2;
+  }
+  return undefined;
 }
 
 function firstLine(e: unknown): string {
@@ -305,6 +323,8 @@ function parseBody(ctx: Ctx, body: string, env: Record<string, string> | undefin
   }
   const chunks: Chunk[] = [];
   let current: Chunk | undefined;
+  /** Unknown headings that look like a misspelt section, by the section they resemble. */
+  const typos = new Map<SectionKey, { title: string; line: number }>();
   for (const node of tree.children) {
     if (node.type === 'heading' && node.depth <= 2) {
       if (current) current.end = startOffset(node);
@@ -317,6 +337,8 @@ function parseBody(ctx: Ctx, body: string, env: Record<string, string> | undefin
         const near = closest(norm, KNOWN_HEADINGS);
         if (near && editDistance(norm, near) <= 2) {
           warn(ctx, startLine(node), `unknown section \`## ${title}\` — did you mean \`## ${capitalize(near)}\`? Its content is ignored.`);
+          const key = sectionKeyOf(near);
+          if (key && !typos.has(key)) typos.set(key, { title, line: startLine(node) });
         }
         continue;
       }
@@ -348,8 +370,9 @@ function parseBody(ctx: Ctx, body: string, env: Record<string, string> | undefin
     const later = SECTION_ORDER.slice(SECTION_ORDER.indexOf(key) + 1)
       .map((k) => result.sections[k])
       .find((s) => s !== undefined);
-    const where = later ? later.line : lastLine;
-    const hint = later ? ` (expected before line ${later.line})` : '';
+    const typo = typos.get(key);
+    const where = typo ? typo.line : later ? later.line : lastLine;
+    const hint = typo ? ` (\`## ${typo.title}\` here looks like a misspelling)` : later ? ` (expected before line ${later.line})` : '';
     if (REQUIRED_SECTIONS.includes(key)) err(ctx, where, `missing \`## ${SECTION_TITLES[key]}\` section${hint}`);
     else warn(ctx, where, `no \`## ${SECTION_TITLES[key]}\` section${hint}: recommended`);
   }
@@ -531,7 +554,7 @@ export function parseRunbook(text: string, file: string): ParseResult {
     return parseNormalized(ctx, normalized);
   } catch (e) {
     // Belt and braces: a parser bug must not take the console down with it.
-    return { ok: false, errors: [problem(ctx, 1, `internal error while reading the runbook: ${firstLine(e)}`, 'error')] };
+    return { ok: false, errors: [problem(ctx, 1, `internal error while reading the runbook: ${firstLine(e)}`, 'error')], warnings: [] };
   }
 }
 
@@ -545,7 +568,7 @@ function parseNormalized(ctx: Ctx, text: string): ParseResult {
     body = text;
   } else if (block === 'unclosed') {
     err(ctx, 1, 'front matter opened on line 1 is never closed: add a `---` line after it');
-    return { ok: false, errors: ctx.errors };
+    return { ok: false, errors: ctx.errors, warnings: ctx.warnings };
   } else {
     ({ fm, fieldLines } = parseFrontMatter(ctx, block));
     // Blank the front matter out (same length, same lines) so markdown offsets and lines stay the file's.
@@ -554,7 +577,8 @@ function parseNormalized(ctx: Ctx, text: string): ParseResult {
 
   const parsed = parseBody(ctx, body, fm ? (fm.env ?? {}) : undefined);
   if (ctx.errors.length > 0 || !fm) {
-    return { ok: false, errors: ctx.errors.length > 0 ? ctx.errors : [problem(ctx, 1, 'front matter is not valid', 'error')] };
+    const errors = ctx.errors.length > 0 ? ctx.errors : [problem(ctx, 1, 'front matter is not valid', 'error')];
+    return { ok: false, errors, warnings: ctx.warnings };
   }
   const severity = [...new Set(fm.severity)].sort((a, b) => a - b) as Severity[];
   const runbook: Runbook = {

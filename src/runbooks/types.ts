@@ -85,4 +85,4 @@ export interface Runbook {
 
 export type ParseResult =
   | { ok: true; runbook: Runbook; warnings: Problem[] }
-  | { ok: false; errors: Problem[] };
+  | { ok: false; errors: Problem[]; warnings: Problem[] };

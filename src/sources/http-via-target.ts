@@ -64,7 +64,8 @@ function isIp(host: string): boolean {
 /** Turns a network error into the few words an on-call needs: refused, timeout, DNS, TLS. */
 export function describeNetError(err: unknown): string {
   const e = err as NodeJS.ErrnoException & { reason?: string };
-  const code = e?.code ?? '';
+  // Targets may wrap the socket error; its code then survives only in the message.
+  const code = e?.code ?? /\b(E[A-Z]{4,}|ERR_TLS_[A-Z_]+|CERT_[A-Z_]+)\b/.exec(e?.message ?? '')?.[1] ?? '';
   if (code === 'ECONNREFUSED') return 'connection refused';
   if (code === 'ETIMEDOUT' || /timed out/i.test(e?.message ?? '')) return e.message?.startsWith('timed out') ? e.message : 'timed out';
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `DNS: cannot resolve ${(e as { hostname?: string }).hostname ?? 'host'}`;

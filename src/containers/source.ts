@@ -1,0 +1,437 @@
+import { StringDecoder } from 'node:string_decoder';
+import type Docker from 'dockerode';
+import type { Emit, LiveEvent, Source } from '../live/events.js';
+import {
+  PROJECT_LABEL,
+  containerRows,
+  cpuSample,
+  type InspectData,
+  type ListEntry,
+  type StatsData,
+} from './rows.js';
+
+/** The Engine events that change what the containers pane shows. */
+export const CONTAINER_EVENT_ACTIONS = ['die', 'start', 'restart', 'health_status', 'stop', 'kill', 'destroy', 'create'];
+
+export interface ContainersSourceOptions {
+  /** A client for the Engine, local or over SSH (see `dockerFor`). */
+  docker: Docker;
+  /** Only containers labelled `com.docker.compose.project=<project>`. */
+  project?: string;
+  /** How often the list is polled (events refresh it in between). */
+  intervalMs: number;
+  emit: Emit;
+  /** Epoch ms, for the events' `at`. */
+  now: () => number;
+  /** Where the socket is, for error messages: `/var/run/docker.sock` or `/var/run/docker.sock on ssh://…`. Default: the client's socket path. */
+  where?: string;
+  /** A poll (list + inspect + stats) or an event-stream open that takes longer is abandoned (default max(10 s, intervalMs)). */
+  requestTimeoutMs?: number;
+  /** Events within this window are answered by one refresh (default 100 ms). */
+  eventDebounceMs?: number;
+  /** Re-opening the event stream after it ended: first delay, doubling up to max (default 500 ms … 30 s). */
+  eventBackoff?: { initialMs?: number; maxMs?: number };
+  /** Requests in flight at once during a poll (default 8). */
+  concurrency?: number;
+}
+
+interface EventStreamHandle {
+  abort: AbortController;
+  stream?: NodeJS.ReadableStream;
+  openedAt: number;
+}
+
+/**
+ * The containers pane's source: the list, polled every `intervalMs` and refreshed at once on every
+ * container event from the Engine's event stream, with restarts / start time / health from inspect
+ * and CPU / memory from one-shot stats (CPU from two successive samples of our own, as
+ * `docker stats` does from its stream). Never throws; errors become `source-error` events with
+ * words for the screen, and `source-ok` follows on recovery. Polls never overlap.
+ */
+export class ContainersSource implements Source {
+  private readonly docker: Docker;
+  private readonly opts: ContainersSourceOptions;
+  private readonly where: string;
+  private readonly timeoutMs: number;
+  private readonly debounceMs: number;
+
+  private started = false;
+  private stopped = false;
+
+  // Polling
+  private timer: NodeJS.Timeout | undefined;
+  private timerDue = Infinity;
+  private polling: Promise<void> | undefined;
+  private pollAbort: AbortController | undefined;
+  private pending = false;
+  private failing: string | undefined;
+  /** Last CPU counters per container id, with the start time of the run they belong to. */
+  private samples = new Map<string, { startedAt: string | undefined; stats: StatsData }>();
+
+  // Event stream
+  private events: EventStreamHandle | undefined;
+  private eventsRetry: NodeJS.Timeout | undefined;
+  private eventsFailures = 0;
+  private lastEventNano: bigint | undefined;
+
+  // Inspect cache: valid only while the event stream is open (events invalidate entries).
+  private cache = new Map<string, InspectData>();
+  private cacheEpoch = 0;
+  private eventSeq = 0;
+  private lastEventFor = new Map<string, number>();
+
+  constructor(opts: ContainersSourceOptions) {
+    this.opts = opts;
+    this.docker = opts.docker;
+    const socketPath = (opts.docker as unknown as { modem?: { socketPath?: unknown } }).modem?.socketPath;
+    this.where = opts.where ?? (typeof socketPath === 'string' ? socketPath : 'the Docker socket');
+    this.timeoutMs = opts.requestTimeoutMs ?? Math.max(10_000, opts.intervalMs);
+    this.debounceMs = opts.eventDebounceMs ?? 100;
+  }
+
+  /** True while the Engine's event stream is open (changes show within ~eventDebounceMs). */
+  get eventStreamOpen(): boolean {
+    return this.events?.stream !== undefined;
+  }
+
+  start(): void {
+    if (this.started || this.stopped) return;
+    this.started = true;
+    this.schedule(0);
+    void this.openEvents();
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearTimeout(this.timer);
+    clearTimeout(this.eventsRetry);
+    this.timer = undefined;
+    this.eventsRetry = undefined;
+    this.pollAbort?.abort();
+    this.closeEvents();
+    await this.polling;
+  }
+
+  /** Polls now (or right after the poll in progress). */
+  refresh(): void {
+    this.schedule(0);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Polling
+
+  private schedule(delayMs: number): void {
+    if (this.stopped || !this.started) return;
+    if (this.polling) {
+      if (delayMs < this.opts.intervalMs) this.pending = true;
+      return;
+    }
+    const due = Date.now() + delayMs;
+    if (this.timer !== undefined && this.timerDue <= due) return;
+    clearTimeout(this.timer);
+    this.timerDue = due;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerDue = Infinity;
+      this.polling = this.poll().finally(() => {
+        this.polling = undefined;
+        if (this.stopped) return;
+        const again = this.pending;
+        this.pending = false;
+        this.schedule(again ? this.debounceMs : this.opts.intervalMs);
+      });
+    }, delayMs);
+  }
+
+  private async poll(): Promise<void> {
+    const ac = new AbortController();
+    this.pollAbort = ac;
+    const t = setTimeout(() => ac.abort(new PollTimeout(this.timeoutMs)), this.timeoutMs);
+    try {
+      const rows = await this.collect(ac.signal);
+      if (this.stopped) return;
+      this.send({ type: 'containers', at: this.opts.now(), rows });
+      if (this.failing !== undefined) {
+        this.failing = undefined;
+        this.send({ type: 'source-ok', at: this.opts.now(), pane: 'containers', source: 'docker' });
+      }
+      // The Engine answers again: if the event stream is waiting for its backoff, try it now.
+      if (this.events === undefined && this.eventsRetry !== undefined) {
+        clearTimeout(this.eventsRetry);
+        this.eventsRetry = undefined;
+        this.eventsFailures = 0;
+        void this.openEvents();
+      }
+    } catch (err) {
+      if (this.stopped) return;
+      const reason = ac.signal.aborted && ac.signal.reason instanceof PollTimeout ? ac.signal.reason : err;
+      const error = describeDockerError(reason, this.where);
+      if (error !== this.failing) {
+        this.failing = error;
+        this.send({ type: 'source-error', at: this.opts.now(), pane: 'containers', source: 'docker', error });
+      }
+      // A stream on a dead link may never end by itself: drop it and let it re-open with backoff.
+      if (this.events?.stream !== undefined) this.closeEvents(true);
+    } finally {
+      clearTimeout(t);
+      if (this.pollAbort === ac) this.pollAbort = undefined;
+    }
+  }
+
+  private async collect(signal: AbortSignal): Promise<ReturnType<typeof containerRows>> {
+    const { project } = this.opts;
+    const listOpts: Docker.ContainerListOptions & { abortSignal: AbortSignal } = { all: true, abortSignal: signal };
+    if (project !== undefined) listOpts.filters = { label: [`${PROJECT_LABEL}=${project}`] };
+    const entries = (await this.docker.listContainers(listOpts)) as ListEntry[];
+
+    const inspects = new Map<string, InspectData>();
+    await mapLimit(entries, this.opts.concurrency ?? 8, async (e) => {
+      const info = await this.inspect(e, signal);
+      if (info !== undefined) inspects.set(e.Id, info);
+    });
+    // Removed between the list and the inspect: it is gone.
+    const present = entries.filter((e) => inspects.has(e.Id));
+
+    const prev = new Map<string, StatsData>();
+    const cur = new Map<string, StatsData>();
+    const running = present.filter((e) => e.State === 'running');
+    await mapLimit(running, this.opts.concurrency ?? 8, async (e) => {
+      let stats: StatsData;
+      try {
+        stats = (await this.docker
+          .getContainer(e.Id)
+          .stats({ stream: false, 'one-shot': true, abortSignal: signal } as { stream: false; 'one-shot': boolean })) as StatsData;
+      } catch (err) {
+        if (signal.aborted) throw err;
+        return; // stopped or removed meanwhile: no stats this time
+      }
+      const startedAt = inspects.get(e.Id)?.State?.StartedAt;
+      const before = this.samples.get(e.Id);
+      if (before !== undefined && before.startedAt === startedAt) prev.set(e.Id, before.stats);
+      cur.set(e.Id, stats);
+      if (cpuSample(stats) !== undefined) this.samples.set(e.Id, { startedAt, stats });
+    });
+
+    // Forget what belongs to containers that are no longer there (or no longer running).
+    const runningIds = new Set(running.map((e) => e.Id));
+    for (const id of this.samples.keys()) if (!runningIds.has(id)) this.samples.delete(id);
+    const ids = new Set(present.map((e) => e.Id));
+    for (const id of this.cache.keys()) if (!ids.has(id)) this.cache.delete(id);
+    for (const id of this.lastEventFor.keys()) if (!ids.has(id)) this.lastEventFor.delete(id);
+
+    return containerRows(present, inspects, prev, cur);
+  }
+
+  /** Inspect data, from the cache when it is still valid; undefined when the container is gone. */
+  private async inspect(e: ListEntry, signal: AbortSignal): Promise<InspectData | undefined> {
+    const cached = this.cache.get(e.Id);
+    if (cached !== undefined && cached.State?.Status === e.State) return cached;
+    const epoch = this.cacheEpoch;
+    const seq = this.eventSeq;
+    const openAtStart = this.eventStreamOpen;
+    let info: InspectData;
+    try {
+      info = (await this.docker.getContainer(e.Id).inspect({ abortSignal: signal } as object)) as InspectData;
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+      throw err;
+    }
+    if (openAtStart && this.eventStreamOpen && epoch === this.cacheEpoch && (this.lastEventFor.get(e.Id) ?? 0) <= seq) {
+      this.cache.set(e.Id, info);
+    }
+    return info;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Event stream
+
+  private async openEvents(): Promise<void> {
+    if (this.stopped || this.events !== undefined) return;
+    clearTimeout(this.eventsRetry);
+    this.eventsRetry = undefined;
+    const handle: EventStreamHandle = { abort: new AbortController(), openedAt: 0 };
+    this.events = handle;
+    const filters: Record<string, string[]> = { type: ['container'], event: CONTAINER_EVENT_ACTIONS };
+    if (this.opts.project !== undefined) filters['label'] = [`${PROJECT_LABEL}=${this.opts.project}`];
+    const query: Record<string, unknown> = { filters, abortSignal: handle.abort.signal };
+    // After a drop, ask for what happened meanwhile (the Engine keeps a short buffer).
+    if (this.lastEventNano !== undefined) query['since'] = engineSince(this.lastEventNano + 1n);
+    const openTimer = setTimeout(() => handle.abort.abort(), this.timeoutMs);
+    let stream: NodeJS.ReadableStream;
+    try {
+      stream = await this.docker.getEvents(query as Docker.GetEventsOptions);
+    } catch {
+      if (this.events === handle) {
+        this.events = undefined;
+        this.retryEvents();
+      }
+      return;
+    } finally {
+      clearTimeout(openTimer);
+    }
+    if (this.events !== handle || this.stopped) {
+      destroyStream(stream);
+      return;
+    }
+    handle.stream = stream;
+    handle.openedAt = Date.now();
+    this.cacheEpoch++;
+    const decoder = new StringDecoder('utf8');
+    let buf = '';
+    stream.on('data', (chunk: Buffer | string) => {
+      if (this.events !== handle) return;
+      buf += typeof chunk === 'string' ? chunk : decoder.write(chunk);
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        this.onEventLine(line);
+      }
+      if (buf.length > 1 << 20) buf = ''; // not the Engine talking
+    });
+    const ended = () => {
+      if (this.events !== handle) return;
+      this.closeEvents(true);
+    };
+    stream.on('end', ended);
+    stream.on('close', ended);
+    stream.on('error', ended);
+    // Whatever happened before the subscription took effect is picked up by this refresh.
+    this.schedule(this.debounceMs);
+  }
+
+  private onEventLine(line: string): void {
+    if (line.trim() === '') return;
+    let ev: {
+      Type?: string;
+      Action?: string;
+      status?: string;
+      id?: string;
+      Actor?: { ID?: string; Attributes?: Record<string, string> };
+    };
+    try {
+      ev = JSON.parse(line) as typeof ev;
+    } catch {
+      return;
+    }
+    // timeNano does not fit a double: read it from the text.
+    const nano = /"timeNano"\s*:\s*(\d+)/.exec(line)?.[1];
+    if (nano !== undefined) {
+      const n = BigInt(nano);
+      if (this.lastEventNano === undefined || n > this.lastEventNano) this.lastEventNano = n;
+    }
+    if (ev.Type !== undefined && ev.Type !== 'container') return;
+    const id = ev.Actor?.ID ?? ev.id ?? '';
+    const action = ev.Action ?? ev.status ?? '';
+    const name = ev.Actor?.Attributes?.['name'] ?? id.slice(0, 12);
+    this.eventSeq++;
+    this.lastEventFor.set(id, this.eventSeq);
+    this.cache.delete(id);
+    this.eventsFailures = 0;
+    this.send({ type: 'container-event', at: this.opts.now(), id, name, action });
+    this.schedule(this.debounceMs);
+  }
+
+  /** Ends the event stream; with `retry`, opens it again after the backoff. */
+  private closeEvents(retry = false): void {
+    const h = this.events;
+    this.events = undefined;
+    this.cacheEpoch++;
+    this.cache.clear();
+    if (h !== undefined) {
+      h.abort.abort();
+      if (h.stream !== undefined) destroyStream(h.stream);
+      // A stream that lived a while was healthy: start the backoff over.
+      if (h.openedAt > 0 && Date.now() - h.openedAt > 10_000) this.eventsFailures = 0;
+    }
+    if (retry) this.retryEvents();
+  }
+
+  private retryEvents(): void {
+    if (this.stopped || this.eventsRetry !== undefined) return;
+    const initial = this.opts.eventBackoff?.initialMs ?? 500;
+    const max = this.opts.eventBackoff?.maxMs ?? 30_000;
+    const delay = Math.min(max, initial * 2 ** Math.min(this.eventsFailures, 30));
+    this.eventsFailures++;
+    this.eventsRetry = setTimeout(() => {
+      this.eventsRetry = undefined;
+      void this.openEvents();
+    }, delay);
+  }
+
+  private send(e: LiveEvent): void {
+    if (this.stopped) return;
+    try {
+      this.opts.emit(e);
+    } catch {
+      // A consumer's bug must not stop the source.
+    }
+  }
+}
+
+class PollTimeout extends Error {
+  constructor(readonly ms: number) {
+    super(`Docker did not answer within ${Math.round(ms / 1000)}s`);
+  }
+}
+
+/** The Engine's `since` form for an instant in ns: `seconds.nanoseconds`. */
+export function engineSince(nano: bigint): string {
+  const s = nano / 1_000_000_000n;
+  const ns = nano % 1_000_000_000n;
+  return `${s}.${ns.toString().padStart(9, '0')}`;
+}
+
+function destroyStream(s: NodeJS.ReadableStream): void {
+  try {
+    (s as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+  } catch {
+    // already gone
+  }
+}
+
+async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await fn(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
+}
+
+/**
+ * A Docker client error in words for the screen: the socket is missing, permission is denied,
+ * the daemon is not listening, the SSH link is down, the Engine answered with an error, or it did
+ * not answer in time. `where` names the socket (and the target, over SSH).
+ */
+export function describeDockerError(err: unknown, where = 'the Docker socket'): string {
+  const e = (err ?? {}) as NodeJS.ErrnoException & { statusCode?: number; json?: { message?: string } | null; reason?: string };
+  const code = e.code ?? '';
+  const msg = typeof e.message === 'string' ? e.message : String(err);
+  if (err instanceof PollTimeout) return err.message;
+  if (code === 'ENOENT') return `Docker socket not found: ${where} (is Docker installed and running?)`;
+  if (code === 'EACCES' || code === 'EPERM') return `permission denied on ${where} (is the user in the docker group?)`;
+  if (code === 'ECONNREFUSED') return `Docker is not listening on ${where} (is the daemon running?)`;
+  if (code === 'ECONNRESET' || code === 'EPIPE') return `connection to Docker reset (${where})`;
+  if (code === 'ABORT_ERR' || e.name === 'AbortError') return 'Docker request aborted';
+  // Over SSH (see SshTarget): not connected / the forward was refused by the host.
+  const notConnected = /^not connected to (\S+): (.*)$/s.exec(msg);
+  if (notConnected) return `SSH link down (${notConnected[1]}: ${notConnected[2]})`;
+  if (/connection lost|target closed|Keepalive timeout|No response from server|Not connected/i.test(msg)) return `SSH link down: ${msg}`;
+  const forward = /^cannot open unix socket (.*?) on (\S+): (.*)$/s.exec(msg);
+  if (forward) {
+    const [, path, host, why] = forward as unknown as [string, string, string, string];
+    if (/no such file|not found|ENOENT/i.test(why)) return `Docker socket not found: ${path} on ${host}`;
+    if (/permission denied|EACCES/i.test(why)) return `permission denied on ${path} on ${host} (is the SSH user in the docker group?)`;
+    if (/administratively prohibited/i.test(why)) return `the SSH server on ${host} does not allow forwarding the Docker socket (AllowStreamLocalForwarding)`;
+    return `cannot reach the Docker socket ${path} on ${host}: ${why} (missing, no permission, or forwarding not allowed)`;
+  }
+  if (typeof e.statusCode === 'number') {
+    const detail = e.json?.message ?? msg.replace(/^\(HTTP code \d+\)\s*/, '').trim();
+    return `Docker answered HTTP ${e.statusCode}: ${detail}`;
+  }
+  return `Docker: ${msg}`;
+}

@@ -1,0 +1,295 @@
+// Targets against the real thing: a private OpenSSH sshd on 127.0.0.1 (test/fixtures/sshd.ts) and
+// this machine's own sh.
+
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSshd, type Sshd } from '../fixtures/sshd.js';
+import { runOk, tempDir, waitFor, type TempDir } from '../fixtures/procs.js';
+import { openTarget, closeAllTargets } from '../../src/targets/index.js';
+import { LocalTarget } from '../../src/targets/local.js';
+import { SshTarget, getTarget } from '../../src/targets/ssh.js';
+import { renderCommand } from '../../src/targets/shell.js';
+import type { ConnectionState, Target } from '../../src/targets/target.js';
+
+let sshd: Sshd;
+let tmp: TempDir;
+let url: string;
+const extraTargets: Target[] = [];
+
+beforeAll(async () => {
+  sshd = await startSshd();
+  tmp = tempDir('hot-');
+  url = `ssh://${sshd.user}@127.0.0.1:${sshd.port}`;
+});
+
+afterAll(async () => {
+  await Promise.all(extraTargets.map((t) => t.close()));
+  await closeAllTargets();
+  await sshd?.stop();
+  await tmp?.remove();
+});
+
+/** The pooled target with the fixture's key and known_hosts. */
+function pooled(): SshTarget {
+  return getTarget(url, { identityFile: sshd.identityFile, knownHosts: sshd.knownHostsFile });
+}
+
+/** A target of its own (not pooled), closed in afterAll. */
+function own(opts: ConstructorParameters<typeof SshTarget>[1]): SshTarget {
+  const t = new SshTarget(url, { identityFile: sshd.identityFile, ...opts });
+  extraTargets.push(t);
+  return t;
+}
+
+function recordStates(t: Target): ConnectionState[] {
+  const states: ConnectionState[] = [];
+  t.onState((s) => states.push(s));
+  return states;
+}
+
+/** Live (non-zombie) processes in process group pgid, from /proc. */
+function groupMembers(pgid: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(rest[2]) === pgid && rest[0] !== 'Z' && rest[0] !== 'X') out.push(Number(name));
+  }
+  return out;
+}
+
+const pwnedPath = () => `/tmp/pwned-${randomBytes(8).toString('hex')}`;
+
+describe.each([
+  ['local', () => new LocalTarget() as Target],
+  ['ssh', () => pooled() as Target],
+])('%s target', (_name, make) => {
+  it('runs a command: lines from both streams, exit code', async () => {
+    const t = make();
+    if (t instanceof LocalTarget) extraTargets.push(t);
+    const seen: Array<[string, string]> = [];
+    const r = await t.run('echo hi; echo err >&2; printf partial; exit 3', {
+      onLine: (line, stream) => seen.push([line, stream]),
+    });
+    expect(r.code).toBe(3);
+    expect(r.timedOut).toBe(false);
+    expect(r.error).toBeUndefined();
+    expect([...r.tail].sort()).toEqual(['err', 'hi', 'partial']);
+    expect(seen).toContainEqual(['hi', 'stdout']);
+    expect(seen).toContainEqual(['err', 'stderr']);
+    expect(seen).toContainEqual(['partial', 'stdout']);
+    expect(r.durationMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('keeps only the last tailLines lines', async () => {
+    const t = make();
+    if (t instanceof LocalTarget) extraTargets.push(t);
+    let count = 0;
+    const r = await t.run('i=0; while [ $i -lt 500 ]; do echo line$i; i=$((i+1)); done', {
+      tailLines: 10,
+      onLine: () => count++,
+    });
+    expect(r.code).toBe(0);
+    expect(count).toBe(500);
+    expect(r.tail).toEqual(Array.from({ length: 10 }, (_, i) => `line${490 + i}`));
+  });
+
+  it('a timeout kills the whole process group of the command', async () => {
+    const t = make();
+    if (t instanceof LocalTarget) extraTargets.push(t);
+    let pgid = 0;
+    const r = await t.run('echo $$; sleep 30 & sleep 31; echo never', {
+      timeoutMs: 1_000,
+      onLine: (line) => {
+        if (pgid === 0) pgid = Number(line);
+      },
+    });
+    expect(r.timedOut).toBe(true);
+    expect(r.code).toBeNull();
+    expect(r.error).toBe('timed out after 1s');
+    expect(r.tail).not.toContain('never');
+    expect(pgid).toBeGreaterThan(1);
+    await waitFor(() => groupMembers(pgid).length === 0, { what: `process group ${pgid} to be gone`, timeoutMs: 5_000 });
+    // The target still works afterwards.
+    expect((await t.run('echo still here')).tail).toEqual(['still here']);
+  });
+
+  it('an abort signal stops the command', async () => {
+    const t = make();
+    if (t instanceof LocalTarget) extraTargets.push(t);
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 300);
+    const r = await t.run('sleep 30', { signal: ac.signal });
+    expect(r.code).toBeNull();
+    expect(r.error).toBe('aborted');
+    expect(r.timedOut).toBe(false);
+  });
+
+  it('values rendered with renderCommand arrive literally; nothing in them runs', async () => {
+    const t = make();
+    if (t instanceof LocalTarget) extraTargets.push(t);
+    const marker = pwnedPath();
+    const values = [`$(touch ${marker})`, `\`touch ${marker}\``, `x; touch ${marker}`, `it's "q" | touch ${marker}`];
+    try {
+      for (const v of values) {
+        const r = await t.run(renderCommand('echo {{v}}', { v }));
+        expect(r.code).toBe(0);
+        expect(r.tail).toEqual([v]);
+      }
+      expect(existsSync(marker)).toBe(false);
+    } finally {
+      rmSync(marker, { force: true });
+    }
+  });
+
+  it('opens a Unix socket and a TCP port on the target', async () => {
+    const t = make();
+    if (t instanceof LocalTarget) extraTargets.push(t);
+    const sockPath = tmp.join(`echo-${randomBytes(3).toString('hex')}.sock`);
+    const server = net.createServer((c) => c.on('data', (b) => c.end(`echo:${b.toString()}`)));
+    await new Promise<void>((res) => server.listen(sockPath, res));
+    const tcp = net.createServer((c) => c.on('data', (b) => c.end(`tcp:${b.toString()}`)));
+    await new Promise<void>((res) => tcp.listen(0, '127.0.0.1', res));
+    const tcpPort = (tcp.address() as net.AddressInfo).port;
+    try {
+      expect(await roundTrip(await t.openUnixSocket(sockPath), 'ping')).toBe('echo:ping');
+      expect(await roundTrip(await t.openTcp('127.0.0.1', tcpPort), 'pong')).toBe('tcp:pong');
+      await expect(t.openUnixSocket(tmp.join('nope.sock'))).rejects.toThrow(/nope\.sock/);
+    } finally {
+      server.close();
+      tcp.close();
+    }
+  });
+});
+
+function roundTrip(stream: Duplex, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (b: Buffer) => chunks.push(b));
+    stream.on('error', reject);
+    stream.on('end', () => resolve(Buffer.concat(chunks).toString()));
+    stream.write(text);
+  });
+}
+
+describe('ssh host keys', () => {
+  it('refuses an unknown host key, shows the fingerprint and how to trust it, runs nothing', async () => {
+    const empty = tmp.join('known_hosts_empty');
+    writeFileSync(empty, '');
+    const t = own({ knownHosts: empty });
+    const states = recordStates(t);
+    const marker = pwnedPath();
+    const r = await t.run(`touch ${marker}`);
+    expect(r.code).toBeNull();
+    expect(r.error).toContain(sshd.hostKeyFingerprint);
+    const s = t.connectionState;
+    expect(s.state).toBe('disconnected');
+    if (s.state !== 'disconnected') return;
+    expect(s.error).toContain('not known');
+    expect(s.error).toContain(sshd.hostKeyFingerprint);
+    expect(s.error).toContain(`ssh-keyscan -t ed25519 -p ${sshd.port} 127.0.0.1 >> ${empty}`);
+    expect(s.error).toContain(sshd.knownHostsLine);
+    expect(s.retryInMs).toBe(0);
+    // It does not retry by itself: a refusal is not fixed by trying again.
+    await new Promise((res) => setTimeout(res, 1_500));
+    expect(states.filter((x) => x.state === 'connecting')).toHaveLength(1);
+    expect(t.connectionState.state).toBe('disconnected');
+    expect(existsSync(marker)).toBe(false);
+    await expect(t.openUnixSocket('/var/run/docker.sock')).rejects.toThrow(/not known/);
+
+    // Once the key is trusted (here: the fixture's line), reconnect() gets through.
+    writeFileSync(empty, sshd.knownHostsLine + '\n');
+    t.reconnect();
+    await t.ready();
+    expect((await t.run('echo trusted')).tail).toEqual(['trusted']);
+  });
+
+  it('refuses a changed host key', async () => {
+    const t = own({ knownHosts: sshd.otherKnownHostsFile });
+    const r = await t.run('echo should-not-run');
+    expect(r.code).toBeNull();
+    expect(r.tail).toEqual([]);
+    const s = t.connectionState;
+    expect(s.state).toBe('disconnected');
+    if (s.state !== 'disconnected') return;
+    expect(s.error).toContain('HOST KEY CHANGED');
+    expect(s.error).toContain(sshd.hostKeyFingerprint);
+    expect(s.error).toContain(`${sshd.otherKnownHostsFile} line 1`);
+    expect(s.retryInMs).toBe(0);
+  });
+
+  it('refuses a revoked host key', async () => {
+    const file = tmp.join('known_hosts_revoked');
+    writeFileSync(file, `${sshd.knownHostsLine}\n@revoked * ssh-ed25519 ${sshd.hostPublicKey}\n`);
+    const t = own({ knownHosts: file });
+    const r = await t.run('echo should-not-run');
+    expect(r.code).toBeNull();
+    expect(r.error).toMatch(/REVOKED/);
+  });
+
+  it('accepts a key listed in a hashed known_hosts', async () => {
+    expect(readFileSync(sshd.hashedKnownHostsFile, 'utf8')).toMatch(/^\|1\|/);
+    const t = own({ knownHosts: sshd.hashedKnownHostsFile });
+    const r = await t.run('echo hashed ok');
+    expect(r).toMatchObject({ code: 0, tail: ['hashed ok'] });
+  });
+
+  it('an authentication failure is not retried in a loop', async () => {
+    const key = tmp.join('stranger_ed25519');
+    await runOk('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
+    const t = own({ identityFile: key, knownHosts: sshd.knownHostsFile, agent: false });
+    const states = recordStates(t);
+    const r = await t.run('echo no');
+    expect(r.code).toBeNull();
+    expect(r.error).toMatch(/authentication failed/);
+    await new Promise((res) => setTimeout(res, 1_500));
+    expect(states.filter((x) => x.state === 'connecting')).toHaveLength(1);
+    const s = t.connectionState;
+    expect(s.state === 'disconnected' && s.retryInMs).toBe(0);
+  });
+});
+
+describe('ssh link', () => {
+  it('openTarget pools one connection per user@host:port', () => {
+    const a = openTarget(url, { identityFile: sshd.identityFile, knownHosts: sshd.knownHostsFile });
+    const b = openTarget(`ssh://${sshd.user}@127.0.0.1:${sshd.port}/`);
+    expect(a).toBe(b);
+    expect(a).toBe(pooled());
+    expect(a.id).toBe(`ssh://${sshd.user}@127.0.0.1:${sshd.port}`);
+    const local = openTarget('local');
+    expect(local).toBeInstanceOf(LocalTarget);
+    expect(() => openTarget('ftp://x')).toThrow(/expected local or ssh/);
+  });
+
+  it('when the link is cut: running command → connection lost, countdown, reconnects by itself', async () => {
+    const t = pooled();
+    await t.ready();
+    expect((await t.run('echo before')).tail).toEqual(['before']);
+    const states = recordStates(t);
+    const running = t.run('echo started; sleep 30', {});
+    await waitFor(async () => (await sshd.connectionChildPids()).length > 0, { what: 'a connection child' });
+    await new Promise((res) => setTimeout(res, 200));
+    await sshd.killConnections();
+
+    const r = await running;
+    expect(r.code).toBeNull();
+    expect(r.error).toBe('connection lost');
+
+    const down = await waitFor(() => states.find((s) => s.state === 'disconnected'), { what: 'disconnected' });
+    expect(down.state === 'disconnected' && down.retryInMs).toBeGreaterThan(0);
+    expect(down.state === 'disconnected' && down.retryInMs).toBeLessThanOrEqual(1_000);
+    await waitFor(() => t.connectionState.state === 'connected', { what: 'reconnected', timeoutMs: 15_000 });
+    const after = states.slice(states.indexOf(down));
+    expect(after.map((s) => s.state)).toEqual(expect.arrayContaining(['disconnected', 'connecting', 'connected']));
+    expect((await t.run('echo after')).tail).toEqual(['after']);
+  });
+});
