@@ -1,4 +1,5 @@
 import { render } from 'ink';
+import chalk from 'chalk';
 import type { ConsoleContext } from '../src/cli/run.js';
 import { EXIT } from '../src/cli/exit-codes.js';
 import { LiveSession } from '../src/live/session.js';
@@ -17,6 +18,9 @@ export async function openConsole(ctx: ConsoleContext): Promise<number> {
     for (const p of problems) process.stderr.write(`${ctx.loaded.file}: ${p}\n`);
     return EXIT.usage;
   }
+  // Colour follows NO_COLOR and TERM only: chalk alone would turn it off whenever CI is set, even
+  // when a person is watching a real terminal.
+  chalk.level = !ctx.color || process.env.TERM === 'dumb' ? 0 : process.env.COLORTERM === 'truecolor' ? 3 : /256/.test(process.env.TERM ?? '') ? 2 : 1;
   const session = new LiveSession(ctx.loaded, ctx.envName);
   const outcome: { how: 'quit' | 'interrupt' } = { how: 'quit' };
   let instance: ReturnType<typeof render> | undefined;

@@ -90,6 +90,7 @@ function lex(src: string): Tok[] {
     }
     if (inBracket && c !== ']') {
       const m = /^[^\]\s]+/.exec(src.slice(i))!;
+      if (m[0].includes(':')) throw new PromQLSubsetError(`a subquery at column ${i + 1} is not supported: ${SCRAPE_SUBSET_HINT}`, i + 1);
       const ms = parseDurationMs(m[0]);
       if (ms === undefined) throw new PromQLSubsetError(`invalid duration "${m[0]}" at column ${i + 1} (e.g. 30s, 1m, 5m)`, i + 1);
       toks.push({ kind: 'duration', text: m[0], pos: i, value: ms });
@@ -176,10 +177,7 @@ export function parseDurationMs(s: string): number | undefined {
 
 class Parser {
   private i = 0;
-  constructor(
-    private readonly toks: Tok[],
-    private readonly src: string,
-  ) {}
+  constructor(private readonly toks: Tok[]) {}
 
   private peek(offset = 0): Tok {
     return this.toks[Math.min(this.i + offset, this.toks.length - 1)]!;
@@ -233,10 +231,6 @@ class Parser {
     if (t.kind === 'number') {
       this.next();
       return { kind: 'number', value: t.value as number };
-    }
-    if (t.kind === 'op' && t.text === '-' && this.peek(1).kind === 'number') {
-      // Negative literals would be fine, but `a - b` is not: keep `-` out entirely for clarity.
-      throw this.unsupported(t, 'operator "-"');
     }
     if (this.isPunct('(')) {
       this.next();
@@ -315,7 +309,6 @@ class Parser {
     const d = this.peek();
     if (d.kind !== 'duration') throw this.unexpected(d, 'a duration such as 1m');
     this.next();
-    if (this.isPunct(':', 0) || (this.peek().kind === 'op' && this.peek().text === ':')) throw this.unsupported(this.peek(), 'a subquery');
     this.expect(']');
     if (this.peek().kind === 'ident' && this.peek().text === 'offset') throw this.unsupported(this.peek(), '"offset"');
     this.expect(')');
@@ -372,10 +365,6 @@ class Parser {
     this.next();
     return labels;
   }
-
-  get source(): string {
-    return this.src;
-  }
 }
 
 /**
@@ -383,7 +372,7 @@ class Parser {
  * for anything else, naming what is supported.
  */
 export function parseScrapeExpr(src: string): PromExpr {
-  return new Parser(lex(src), src).parse();
+  return new Parser(lex(src)).parse();
 }
 
 /** For config checks: undefined when `src` works in scrape mode, else the reason in words. */
