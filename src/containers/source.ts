@@ -372,7 +372,7 @@ export class ContainersSource implements Source {
 
 class PollTimeout extends Error {
   constructor(readonly ms: number) {
-    super(`Docker did not answer within ${Math.round(ms / 1000)}s`);
+    super(`Docker did not answer within ${ms >= 1000 ? `${Math.round(ms / 1000)}s` : `${ms}ms`}`);
   }
 }
 

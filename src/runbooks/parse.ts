@@ -86,13 +86,16 @@ export const frontMatterSchema = z.object({
   services: stringList('service names'),
   tags: stringList('tags'),
   summary: z.string({ error: 'expected a one-line summary (text)' }).optional(),
-  env: z
-    .record(
-      z.string().regex(ENV_NAME_RE, { error: 'environment variable names are upper-case, e.g. HUBOPS_SERVICE' }),
-      z.string({ error: 'describe each variable in a line of text' }),
-      { error: 'expected a mapping of VARIABLE: description' },
-    )
-    .optional(),
+  env: z.preprocess(
+    (v) => v ?? undefined,
+    z
+      .record(
+        z.string().regex(ENV_NAME_RE, { error: 'environment variable names are upper-case, e.g. HUBOPS_SERVICE' }),
+        z.string({ error: 'describe each variable in a line of text' }),
+        { error: 'expected a mapping of VARIABLE: description' },
+      )
+      .optional(),
+  ),
 });
 
 export const FRONT_MATTER_KEYS: readonly string[] = Object.keys(frontMatterSchema.shape);
@@ -337,8 +340,8 @@ function parseBody(ctx: Ctx, body: string, env: Record<string, string> | undefin
         const near = closest(norm, KNOWN_HEADINGS);
         if (near && editDistance(norm, near) <= 2) {
           warn(ctx, startLine(node), `unknown section \`## ${title}\` — did you mean \`## ${capitalize(near)}\`? Its content is ignored.`);
-          const key = sectionKeyOf(near);
-          if (key && !typos.has(key)) typos.set(key, { title, line: startLine(node) });
+          const resembles = sectionKeyOf(near);
+          if (resembles && !typos.has(resembles)) typos.set(resembles, { title, line: startLine(node) });
         }
         continue;
       }

@@ -104,13 +104,26 @@ describe('hubops CLI', () => {
     expect(r.err).toContain(`no hubops.yaml in ${dir} or any parent`);
   });
 
-  it('prints plain lines when stdout is not a terminal, or JSON with --json', () => {
-    const plain = hubops(['--config', sample]);
+  it('prints one snapshot as plain lines when stdout is not a terminal, or JSON with --json', () => {
+    const { dir } = tempConfig('project: shop\nenvironments:\n  local:\n    health:\n      - { name: shell, run: "true" }\n      - { name: port1, tcp: "127.0.0.1:1" }\n');
+    const plain = hubops([], { cwd: dir });
     expect(plain.code).toBe(0);
-    expect(plain.out).toContain('hubops shop / local (local)');
-    expect(plain.out).toMatch(/^health: unknown$/m);
-    const json = JSON.parse(hubops(['--config', sample, '--json']).out) as { panes: { id: string }[] };
-    expect(json.panes.map((p) => p.id)).toEqual(['containers', 'logs', 'health', 'metrics']);
+    expect(plain.out).toMatch(/^shop \/ local \(local\) at \d{4}-/);
+    expect(plain.out).toMatch(/^health: degraded$/m);
+    expect(plain.out).toMatch(/^ {2}ok {3}shell: exit 0 \(\d+ ms\)$/m);
+    expect(plain.out).toMatch(/^ {2}FAIL port1: connection refused/m);
+    const json = JSON.parse(hubops(['--json'], { cwd: dir }).out) as { ok: boolean; panes: Record<string, unknown> };
+    expect(Object.keys(json.panes)).toEqual(['containers', 'logs', 'health', 'metrics']);
+    expect(json.ok).toBe(false);
+  });
+
+  it('status exits 1 when a health check fails and 0 when all pass', () => {
+    const bad = tempConfig('project: shop\nenvironments:\n  local:\n    health:\n      - { name: broken, run: "exit 3" }\n');
+    const r = hubops(['status'], { cwd: bad.dir });
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/FAIL broken: exit 3/);
+    const good = tempConfig('project: shop\nenvironments:\n  local:\n    health:\n      - { name: fine, run: "echo fine" }\n');
+    expect(hubops(['status'], { cwd: good.dir })).toMatchObject({ code: 0, out: expect.stringMatching(/ok {3}fine: exit 0: fine/) });
   });
 
   it('a config error in the console path names the line and writes nothing', () => {
@@ -119,5 +132,18 @@ describe('hubops CLI', () => {
     expect(r.code).toBe(2);
     expect(r.err).toContain('hubops.yaml:4: environments.prod.target: expected "local" or ssh://user@host:port');
     expect(existsSync(join(dir, '.hubops'))).toBe(false);
+  });
+});
+
+describe('hubops check --connect', () => {
+  it('tries the target and each health check, one line each, exit 1 when one fails', () => {
+    const { dir } = tempConfig(
+      'project: shop\nenvironments:\n  local:\n    health:\n      - { name: shell, run: "true" }\n      - { name: port1, tcp: "127.0.0.1:1" }\n',
+    );
+    const r = hubops(['check', '--connect'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/^ok {3}local: target local: reachable$/m);
+    expect(r.out).toMatch(/^ok {3}local: health shell: exit 0 \(\d+ ms\)$/m);
+    expect(r.out).toMatch(/^FAIL local: health port1: connection refused/m);
   });
 });
