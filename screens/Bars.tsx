@@ -20,10 +20,15 @@ export function TopBar({ width, project, env, production, readonly, clock }: { w
   );
 }
 
-export function BottomBar({ width, keys }: { width: number; keys: { key: string; label: string }[] }) {
+export function BottomBar({ width, keys, message }: { width: number; keys: { key: string; label: string }[]; message?: { text: string; error: boolean } }) {
   const theme = useTheme();
   return (
     <Box width={width} height={1}>
+      {message ? (
+        <Text wrap="truncate-end" color={message.error ? theme.status.down : theme.accent} bold>
+          {message.text}{'  '}
+        </Text>
+      ) : null}
       <Text wrap="truncate-end">
         {keys.map((k, i) => (
           <Text key={i}>

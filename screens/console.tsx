@@ -5,6 +5,7 @@ import { EXIT } from '../src/cli/exit-codes.js';
 import { LiveSession } from '../src/live/session.js';
 import { isProduction } from '../src/config/load.js';
 import { App } from './App.js';
+import { renderChart } from '../src/metrics/chart.js';
 import { buildKeyMap } from './keymap.js';
 import { guardTerminal } from './terminal.js';
 import { makeTheme, ThemeContext } from './theme.js';
@@ -38,6 +39,12 @@ export async function openConsole(ctx: ConsoleContext): Promise<number> {
         production={isProduction(ctx.envName, env)}
         readonly={ctx.readonly}
         store={session.store}
+        logs={session.logs}
+        actions={{
+          followContainer: (name) => session.followContainer(name),
+          restartContainer: (name) => (ctx.readonly ? Promise.resolve({ ok: false, error: 'read-only (--readonly)', durationMs: 0 }) : session.restartContainer(name)),
+        }}
+        chart={(points, width, height) => renderChart(points, { width, height })}
         keys={keys}
         onExit={(h) => {
           outcome.how = h;

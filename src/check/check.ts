@@ -6,6 +6,7 @@ import { displayPath, formatProblem, type LoadResult, type Problem } from '../co
 import { loadRunbooks } from '../runbooks/load.js';
 import { checkTemplate } from '../templates/templates.js';
 import { checkConnections } from './connect.js';
+import { checkMetricsConfig } from '../metrics/source.js';
 
 interface FileReport {
   file: string;
@@ -36,7 +37,16 @@ export async function runCheck(opts: {
     return EXIT.usage;
   }
   const { loaded } = result;
-  const configOk = show({ file: loaded.file, problems: loaded.warnings });
+  // Checks that need the parsed config: PromQL that scrape mode cannot evaluate.
+  const late: Problem[] = [];
+  for (const [name, env] of Object.entries(loaded.config.environments)) {
+    if (!env.metrics) continue;
+    for (const p of checkMetricsConfig(env.metrics)) {
+      const path = ['environments', name, 'metrics', ...(p.key === 'metrics' ? [] : [p.key])];
+      late.push({ file: loaded.file, line: loaded.lineOf(path), path: path.join('.'), message: p.message, severity: 'error' });
+    }
+  }
+  const configOk = show({ file: loaded.file, problems: [...loaded.warnings, ...late] });
   if (!configOk) return EXIT.usage;
 
   let allOk = true;

@@ -22,6 +22,8 @@ export interface LoadedConfig {
   /** Folders resolved against the config file's folder. */
   paths: { journal: string; reports: string; runbookDirs: string[]; templateDir?: string };
   warnings: Problem[];
+  /** The line of a field in the file (for problems found after loading, e.g. a PromQL check). */
+  lineOf: (path: readonly (string | number)[]) => number;
 }
 
 export type LoadResult = { ok: true; loaded: LoadedConfig } | { ok: false; file: string; problems: Problem[] };
@@ -97,7 +99,14 @@ export function parseConfigText(text: string, file: string): LoadResult {
     const result = configSchema.safeParse(data);
     if (result.success) {
       const dir = dirname(file);
-      return { ok: true, loaded: { config: result.data, file, dir, paths: resolvePaths(result.data, dir), warnings } };
+      const lineOfPath = (path: readonly (string | number)[]) => {
+        for (let n = path.length; n > 0; n--) {
+          const node = doc.getIn(path.slice(0, n), true) as Node | undefined;
+          if (node?.range) return lineOf(node.range[0]);
+        }
+        return 1;
+      };
+      return { ok: true, loaded: { config: result.data, file, dir, paths: resolvePaths(result.data, dir), warnings, lineOf: lineOfPath } };
     }
     const unknown = result.error.issues.filter((i) => i.code === 'unrecognized_keys');
     const others = result.error.issues.filter((i) => i.code !== 'unrecognized_keys');

@@ -65,8 +65,11 @@ export class ContainersSource implements Source {
   private pollAbort: AbortController | undefined;
   private pending = false;
   private failing: string | undefined;
-  /** Last CPU counters per container id, with the start time of the run they belong to. */
+  /** Last stats sample per container id, with the start time of the run it belongs to. */
   private samples = new Map<string, { startedAt: string | undefined; stats: StatsData }>();
+  /** CPU % and memory last computed per container id, reused by refreshes that skip stats. */
+  private usage = new Map<string, { startedAt: number | undefined; cpuPct?: number; memBytes?: number }>();
+  private lastStatsAt = -Infinity;
 
   // Event stream
   private events: EventStreamHandle | undefined;
@@ -149,7 +152,11 @@ export class ContainersSource implements Source {
     this.pollAbort = ac;
     const t = setTimeout(() => ac.abort(new PollTimeout(this.timeoutMs)), this.timeoutMs);
     try {
-      const rows = await this.collect(ac.signal);
+      // Stats are fetched when due (every intervalMs), not on event-driven refreshes: the Engine
+      // answers a one-shot stats request at its stats collector's next tick, up to 1 s away when
+      // stats were asked for less than a second ago, which would delay the change the event is about.
+      const withStats = Date.now() - this.lastStatsAt >= this.opts.intervalMs * 0.9;
+      const rows = await this.collect(ac.signal, withStats);
       if (this.stopped) return;
       this.send({ type: 'containers', at: this.opts.now(), rows });
       if (this.failing !== undefined) {
@@ -179,7 +186,7 @@ export class ContainersSource implements Source {
     }
   }
 
-  private async collect(signal: AbortSignal): Promise<ReturnType<typeof containerRows>> {
+  private async collect(signal: AbortSignal, withStats: boolean): Promise<ReturnType<typeof containerRows>> {
     const { project } = this.opts;
     const listOpts: Docker.ContainerListOptions & { abortSignal: AbortSignal } = { all: true, abortSignal: signal };
     if (project !== undefined) listOpts.filters = { label: [`${PROJECT_LABEL}=${project}`] };
@@ -196,7 +203,8 @@ export class ContainersSource implements Source {
     const prev = new Map<string, StatsData>();
     const cur = new Map<string, StatsData>();
     const running = present.filter((e) => e.State === 'running');
-    await mapLimit(running, this.opts.concurrency ?? 8, async (e) => {
+    if (withStats) this.lastStatsAt = Date.now();
+    await mapLimit(withStats ? running : [], this.opts.concurrency ?? 8, async (e) => {
       let stats: StatsData;
       try {
         stats = (await this.docker
@@ -219,8 +227,22 @@ export class ContainersSource implements Source {
     const ids = new Set(present.map((e) => e.Id));
     for (const id of this.cache.keys()) if (!ids.has(id)) this.cache.delete(id);
     for (const id of this.lastEventFor.keys()) if (!ids.has(id)) this.lastEventFor.delete(id);
+    for (const id of this.usage.keys()) if (!runningIds.has(id)) this.usage.delete(id);
 
-    return containerRows(present, inspects, prev, cur);
+    const rows = containerRows(present, inspects, prev, cur);
+    for (const r of rows) {
+      if (r.state !== 'running') continue;
+      if (withStats) {
+        this.usage.set(r.id, { startedAt: r.startedAt, cpuPct: r.cpuPct, memBytes: r.memBytes });
+        continue;
+      }
+      // Same run as when they were measured: show the last values.
+      const u = this.usage.get(r.id);
+      if (u === undefined || u.startedAt !== r.startedAt) continue;
+      if (u.cpuPct !== undefined) r.cpuPct = u.cpuPct;
+      if (u.memBytes !== undefined) r.memBytes = u.memBytes;
+    }
+    return rows;
   }
 
   /** Inspect data, from the cache when it is still valid; undefined when the container is gone. */
@@ -419,7 +441,8 @@ export function describeDockerError(err: unknown, where = 'the Docker socket'): 
   if (code === 'ABORT_ERR' || e.name === 'AbortError') return 'Docker request aborted';
   // Over SSH (see SshTarget): not connected / the forward was refused by the host.
   const notConnected = /^not connected to (\S+): (.*)$/s.exec(msg);
-  if (notConnected) return `SSH link down (${notConnected[1]}: ${notConnected[2]})`;
+  // (Without SshTarget's "retrying in Ns" countdown, so the message stays the same while it is down.)
+  if (notConnected) return `SSH link down (${notConnected[1]}: ${notConnected[2]!.replace(/; retrying in \d+s$/, '')})`;
   if (/connection lost|target closed|Keepalive timeout|No response from server|Not connected/i.test(msg)) return `SSH link down: ${msg}`;
   const forward = /^cannot open unix socket (.*?) on (\S+): (.*)$/s.exec(msg);
   if (forward) {
@@ -427,7 +450,8 @@ export function describeDockerError(err: unknown, where = 'the Docker socket'): 
     if (/no such file|not found|ENOENT/i.test(why)) return `Docker socket not found: ${path} on ${host}`;
     if (/permission denied|EACCES/i.test(why)) return `permission denied on ${path} on ${host} (is the SSH user in the docker group?)`;
     if (/administratively prohibited/i.test(why)) return `the SSH server on ${host} does not allow forwarding the Docker socket (AllowStreamLocalForwarding)`;
-    return `cannot reach the Docker socket ${path} on ${host}: ${why} (missing, no permission, or forwarding not allowed)`;
+    const detail = why.replace(/^\(SSH\) Channel open failure:\s*/, '');
+    return `cannot open the Docker socket ${path} on ${host}: the SSH server refused (${detail}): the socket is missing, the SSH user may not open it, or AllowStreamLocalForwarding is off`;
   }
   if (typeof e.statusCode === 'number') {
     const detail = e.json?.message ?? msg.replace(/^\(HTTP code \d+\)\s*/, '').trim();

@@ -1,6 +1,12 @@
 import type { LoadedConfig } from '../config/load.js';
 import { containerHealth, dockerFor } from '../sources/docker.js';
 import { HealthSource } from '../sources/health-source.js';
+import { ContainersSource } from '../containers/source.js';
+import { LogSource } from '../logs/source.js';
+import { MetricsSource } from '../metrics/source.js';
+import { restartContainer } from '../containers/actions.js';
+import { LogsModel } from './logs-model.js';
+import type Docker from 'dockerode';
 import { openTarget } from '../targets/index.js';
 import type { Target } from '../targets/target.js';
 import type { Source } from './events.js';
@@ -14,7 +20,11 @@ export class LiveSession {
   readonly store: LiveStore;
   readonly target: Target;
   readonly refreshMs: number;
+  readonly logs: LogsModel;
+  readonly docker: Docker | undefined;
   private sources: Source[] = [];
+  private extraLogs = new Map<string, LogSource>();
+  private started = false;
   private unsubscribeLink: (() => void) | undefined;
 
   constructor(
@@ -28,6 +38,21 @@ export class LiveSession {
     this.target = openTarget(env.target, env.ssh);
     const emit = this.store.emit;
     const docker = env.docker ? dockerFor(this.target, env.docker.socket) : undefined;
+    this.docker = docker;
+    this.logs = new LogsModel(env.logs.map((l) => l.name));
+    this.store.tap((e) => this.logs.onEvent(e));
+
+    if (docker && env.docker) {
+      this.sources.push(
+        new ContainersSource({ docker, project: env.docker.project, intervalMs: env.refresh, emit, now, where: `${env.docker.socket}${env.target === 'local' ? '' : ` on ${env.target}`}` }),
+      );
+    }
+    for (const spec of env.logs) {
+      this.sources.push(new LogSource({ name: spec.name, spec, target: this.target, docker, project: env.docker?.project, emit, now }));
+    }
+    if (env.metrics) {
+      this.sources.push(new MetricsSource({ target: this.target, config: env.metrics, intervalMs: env.refresh, emit, now }));
+    }
 
     if (env.health.length > 0) {
       this.sources.push(
@@ -42,14 +67,39 @@ export class LiveSession {
     }
   }
 
+  /**
+   * Shows a container's logs (Enter in the containers pane): a source of its own unless the config
+   * already has one for it. Returns the source's name.
+   */
+  followContainer(container: string): string {
+    const env = this.loaded.config.environments[this.envName]!;
+    const configured = env.logs.find((l) => l.container === container);
+    if (configured) return configured.name;
+    const name = `container:${container}`;
+    if (!this.extraLogs.has(name)) {
+      const src = new LogSource({ name, spec: { name, container }, target: this.target, docker: this.docker, project: env.docker?.project, emit: this.store.emit, now: this.now });
+      this.extraLogs.set(name, src);
+      this.logs.addSource(name);
+      if (this.started) src.start();
+    }
+    return name;
+  }
+
+  async restartContainer(name: string): Promise<{ ok: boolean; error?: string; durationMs: number }> {
+    if (this.loaded.config.readonly) return { ok: false, error: 'read-only', durationMs: 0 };
+    if (!this.docker) return { ok: false, error: 'no Docker source for this environment', durationMs: 0 };
+    return restartContainer(this.docker, name);
+  }
+
   start(): void {
+    this.started = true;
     this.unsubscribeLink = this.target.onState((state) => this.store.emit({ type: 'link', at: this.now(), target: this.target.id, state }));
     for (const s of this.sources) s.start();
   }
 
   async stop(): Promise<void> {
     this.unsubscribeLink?.();
-    await Promise.allSettled(this.sources.map((s) => s.stop()));
+    await Promise.allSettled([...this.sources, ...this.extraLogs.values()].map((s) => s.stop()));
     await this.target.close();
   }
 }

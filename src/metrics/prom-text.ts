@@ -106,9 +106,8 @@ function parseSampleLine(line: string): PromSample {
     throw new LineError(`expected a metric name, found "${line.slice(0, 20)}"`);
   }
 
-  pos = skipBlanks(line, pos);
-  if (line[pos] === '{') {
-    pos++;
+  if (line[skipBlanks(line, pos)] === '{') {
+    pos = skipBlanks(line, pos) + 1;
     let first = true;
     for (;;) {
       pos = skipBlanks(line, pos);

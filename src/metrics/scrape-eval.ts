@@ -121,13 +121,8 @@ function lex(src: string): Tok[] {
     if (punct && !(other && other.length > punct.length)) {
       toks.push({ kind: 'punct', text: punct, pos: i });
       if (punct === '[') inBracket = true;
+      if (punct === ']') inBracket = false;
       i += punct.length;
-      continue;
-    }
-    if (c === ']') {
-      toks.push({ kind: 'punct', text: ']', pos: i });
-      inBracket = false;
-      i++;
       continue;
     }
     if (other) {
@@ -632,7 +627,7 @@ export class ScrapeWindow {
     const rangeStart = Math.max(t - rangeMs, this.first ?? t - rangeMs);
     for (const s of this.series.values()) {
       if (!matchesSeries(sel.matchers, s.name, s.labels)) continue;
-      const pts = s.points.filter((p) => p.t > t - rangeMs && p.t <= t && !Number.isNaN(p.v));
+      const pts = s.points.filter((p) => p.t >= t - rangeMs && p.t <= t && !Number.isNaN(p.v));
       const v = extrapolatedRate(pts, rangeStart, t);
       if (v !== undefined) out.push({ labels: s.labels, value: v });
     }

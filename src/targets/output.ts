@@ -62,9 +62,18 @@ export class OutputCollector {
   private readonly err: StreamLines;
   private ended = false;
 
-  constructor(onLine: ((line: string, stream: StreamName) => void) | undefined, tailLines = DEFAULT_TAIL_LINES) {
+  /**
+   * `intercept` sees every line first; when it returns true the line is swallowed (neither passed
+   * on nor kept) — used for hubops' own bookkeeping lines.
+   */
+  constructor(
+    onLine: ((line: string, stream: StreamName) => void) | undefined,
+    tailLines = DEFAULT_TAIL_LINES,
+    intercept?: (line: string, stream: StreamName) => boolean,
+  ) {
     this.tailLines = Math.max(0, Math.floor(tailLines));
     const emit = (line: string, stream: StreamName) => {
+      if (intercept?.(line, stream)) return;
       if (this.tailLines > 0) {
         this.kept.push(line);
         if (this.kept.length > this.tailLines) this.kept.splice(0, this.kept.length - this.tailLines);

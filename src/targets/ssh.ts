@@ -6,6 +6,7 @@
 // otherwise): an unknown, changed or revoked key is refused, with the fingerprint and what to do,
 // and never accepted on the user's behalf.
 
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -88,6 +89,13 @@ export function parseSshUrl(url: string): SshAddress {
   const user = u.username === '' ? os.userInfo().username : decodeURIComponent(u.username);
   const port = u.port === '' ? 22 : Number(u.port);
   return { user, host: host.toLowerCase(), port };
+}
+
+/** The wait before reconnect attempt number `failures + 1`: 1 s, 2 s, 4 s … capped at 30 s. */
+export function backoffDelay(failures: number, backoff: SshOptions['backoff'] = {}): number {
+  const initial = backoff.initialMs ?? 1_000;
+  const max = backoff.maxMs ?? 30_000;
+  return Math.min(max, initial * 2 ** Math.min(Math.max(0, failures), 30));
 }
 
 /** `user@host:port`, `[v6]` bracketed: the pool key. */
@@ -352,9 +360,7 @@ export class SshTarget implements Target {
       this.setState({ state: 'disconnected', error: err.message, retryInMs: 0 });
       return;
     }
-    const initial = this.opts.backoff?.initialMs ?? 1_000;
-    const max = this.opts.backoff?.maxMs ?? 30_000;
-    const delay = Math.min(max, initial * 2 ** Math.min(this.failures, 30));
+    const delay = backoffDelay(this.failures, this.opts.backoff);
     this.failures++;
     const due = Date.now() + delay;
     const message = err.message;
@@ -401,9 +407,31 @@ export class SshTarget implements Target {
   // -------------------------------------------------------------------------------------------
   // Target
 
+  /**
+   * Runs `command` with `sh -c` on the host (whatever the user's login shell is), as
+   * `exec sh -c '<announce $$ on stderr>; exec sh -c "$2"' sh <nonce> '<command>'`: the command
+   * string is passed on exactly as given, and hubops learns the pid of the session's process-group
+   * leader (sshd makes each session its own process group), so a timeout or an abort can kill
+   * everything the command started with `kill -- -PGID` on a second channel. (The SSH "signal"
+   * request is sent too, but OpenSSH refuses it for root logins: "session signalling requires
+   * privilege separation".) The announcement line is consumed, never shown.
+   */
   run(command: string, opts: RunOptions = {}): Promise<RunResult> {
     const started = Date.now();
-    const collector = new OutputCollector(opts.onLine, opts.tailLines);
+    const nonce = randomBytes(8).toString('hex');
+    const announce = `hubops-run ${nonce} `;
+    let remotePid: number | undefined;
+    let onRemotePid: ((pid: number) => void) | undefined;
+    const collector = new OutputCollector(opts.onLine, opts.tailLines, (line, stream) => {
+      if (remotePid !== undefined || stream !== 'stderr' || !line.startsWith(announce)) return false;
+      const pid = Number(line.slice(announce.length));
+      if (!Number.isInteger(pid) || pid <= 1) return false;
+      remotePid = pid;
+      onRemotePid?.(pid);
+      return true;
+    });
+    const wrapped =
+      `exec sh -c ${shellQuote(`printf 'hubops-run %s %s\n' "$1" "$$" >&2; exec sh -c "$2"`)} sh ${nonce} ${shellQuote(command)}`;
     if (this.closed) return Promise.resolve(notRun(collector, started, 'target closed'));
     if (opts.signal?.aborted) return Promise.resolve(notRun(collector, started, 'aborted'));
 
@@ -456,12 +484,13 @@ export class SshTarget implements Target {
           return;
         }
         const ch = channel;
-        const sig = (name: string) => {
-          try {
-            ch.signal(name);
-          } catch {
-            // channel gone
-          }
+        const client = active?.client;
+        const sig = (name: 'TERM' | 'KILL') => {
+          signalChannel(ch, name);
+          if (client === undefined) return;
+          if (remotePid !== undefined) killRemoteGroup(client, remotePid, name);
+          // Not announced yet (the login shell is still reading its rc files): as soon as it is.
+          else onRemotePid = (pid) => killRemoteGroup(client, pid, name);
         };
         sig('TERM');
         const t1 = setTimeout(() => {
@@ -514,12 +543,12 @@ export class SshTarget implements Target {
         };
         this.runs.add(active);
         try {
-          client.exec(command, (err, ch) => {
+          client.exec(wrapped, (err, ch) => {
             if (settled) {
               // Timed out or aborted while the channel was opening: stop what just started.
               if (!err) {
+                signalChannel(ch, 'TERM');
                 try {
-                  ch.signal('TERM');
                   ch.close();
                 } catch {
                   // already gone
@@ -689,6 +718,48 @@ function keyHint(err: Error, prepared: Prepared): string {
 function notRun(collector: OutputCollector, started: number, error: string): RunResult {
   collector.end();
   return { code: null, tail: collector.tail, timedOut: false, durationMs: Date.now() - started, error };
+}
+
+/**
+ * Sends a "signal" channel request (OpenSSH's sshd killpg()s the session's process group).
+ * ssh2's `channel.signal()` silently does nothing once the channel's writable side has ended —
+ * and we end it at once so the command sees EOF on stdin — so fall back to the protocol call
+ * underneath it (ssh2 1.17 internals: `_client._protocol.signal(outgoing.id, name)`).
+ */
+function signalChannel(ch: ClientChannel, name: string): void {
+  const inner = ch as unknown as {
+    outgoing?: { id?: number; state?: string };
+    _client?: { _protocol?: { signal?: (id: number, name: string) => void } };
+  };
+  try {
+    if (ch.writable) {
+      ch.signal(name);
+      return;
+    }
+    const proto = inner._client?._protocol;
+    const id = inner.outgoing?.id;
+    if (inner.outgoing?.state === 'open' && id !== undefined && typeof proto?.signal === 'function') {
+      proto.signal(id, name);
+    }
+  } catch {
+    // The channel or the connection is gone: nothing left to signal.
+  }
+}
+
+/** `kill -- -PGID` on a channel of its own (outside the session limit: sshd allows 10, we use 8). */
+function killRemoteGroup(client: SshClient, pgid: number, sig: 'TERM' | 'KILL'): void {
+  const cmd = `exec sh -c 'kill -s ${sig} -- -"$1" 2>/dev/null || kill -s ${sig} "$1" 2>/dev/null; exit 0' sh ${pgid}`;
+  try {
+    client.exec(cmd, (err, ch) => {
+      if (err) return;
+      ch.on('error', () => {});
+      ch.resume();
+      ch.stderr.resume();
+      ch.end();
+    });
+  } catch {
+    // The connection is gone; so is the session, or it will be.
+  }
 }
 
 function safeCall(listener: (s: ConnectionState) => void, s: ConnectionState): void {

@@ -90,6 +90,13 @@ describe('hubops CLI', () => {
     expect(hubops(['check', '--strict'], { cwd: dir }).code).toBe(2);
   });
 
+  it('check: PromQL that scrape mode cannot evaluate is a config error on its line', () => {
+    const { dir } = tempConfig('project: shop\nenvironments:\n  local:\n    metrics:\n      scrape: "http://127.0.0.1:1/metrics"\n      p99: "max_over_time(x[5m])"\n');
+    const r = hubops(['check'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.out).toMatch(/hubops\.yaml:6: environments\.local\.metrics\.p99: .*scrape/);
+  });
+
   it('check --schema prints a JSON Schema without needing a config', () => {
     const r = hubops(['check', '--schema'], { cwd: tmpdir() });
     expect(r.code).toBe(0);

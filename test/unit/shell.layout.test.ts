@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { paneRects } from '../../screens/layout.js';
 import { initialShell, shellReducer } from '../../screens/shell-state.js';
-import { activeKeys, buildKeyMap, DEFAULT_KEYS, intentFor } from '../../screens/keymap.js';
+import { activeKeys, bottomKeys, buildKeyMap, DEFAULT_KEYS, intentFor } from '../../screens/keymap.js';
 
 describe('pane layout', () => {
   it('is two by two at 80x24 and fills the space between the bars', () => {
@@ -62,7 +62,12 @@ describe('shell keys', () => {
     expect(activeKeys(s, keys).map((k) => k.label)).toEqual(['help', 'close', 'quit', 'interrupt']);
     s = shellReducer(s, intentFor('escape', s, keys)!);
     expect(s.overlay).toBe('none');
-    expect(activeKeys(s, keys).map((k) => k.key)).toEqual(['Tab', 'S-Tab', '1-4', '?', 'q', 'Ctrl-C']);
+    expect(activeKeys(s, keys).map((k) => k.key)).toEqual(['Tab', 'S-Tab', '1-4', 'j', 'k', 'Enter', 'r', '?', 'q', 'Ctrl-C']);
+    // --readonly takes the restart key away, from the map and from what the screen lists.
+    const ro = { readonly: true, filterActive: false, logRows: 10 };
+    expect(activeKeys(s, keys, ro).map((k) => k.key)).not.toContain('r');
+    expect(intentFor('r', s, keys, ro)).toBeUndefined();
+    expect(bottomKeys(s, keys, ro).map((k) => `${k.key} ${k.label}`)).toEqual(['j/k select', 'Enter logs', 'Tab next pane', '? help', 'q quit']);
   });
 
   it('remaps keys from config, and reports unknown actions and clashes', () => {
@@ -72,6 +77,9 @@ describe('shell keys', () => {
     expect(intentFor('q', initialShell, m.keys)).toBeUndefined();
     expect(buildKeyMap({ qiut: 'x' }).problems[0]).toMatch(/keys.qiut: unknown action/);
     expect(buildKeyMap({ help: 'q' }).problems).toEqual(['keys: "q" is bound to both help and quit']);
+    // The same key in two panes is fine: they never act at once.
+    expect(buildKeyMap({ follow: 'j' }).problems).toEqual(['keys: "j" is bound to both follow and down']);
+    expect(buildKeyMap({ restart: 'f' }).problems).toEqual([]);
   });
 
   it('keeps Ctrl-C as an interrupt whatever the map says', () => {

@@ -1,0 +1,43 @@
+import { Text } from 'ink';
+import type { LogBuffer } from '../../src/logs/buffer.js';
+import { level } from '../../src/logs/buffer.js';
+import type { LogLine } from '../../src/live/events.js';
+import type { LogsView } from '../shell-state.js';
+import { useTheme } from '../theme.js';
+
+function clock(ts: number): string {
+  const d = new Date(ts);
+  return `${[d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':')}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+}
+
+/** The rows the log pane shows now: only those, never the whole buffer. */
+export function visibleLogRows(buffer: LogBuffer, view: LogsView, width: number, rows: number, showSource: boolean): { line: LogLine; text: string }[] {
+  const lines = view.follow ? buffer.tail(rows) : buffer.slice(view.anchor - buffer.viewOffset, rows);
+  const render = (l: LogLine) =>
+    `${view.timestamps ? `${clock(l.ts)} ` : ''}${showSource ? `${l.source}│ ` : ''}${l.text.replace(/\t/g, '  ').replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '')}`;
+  if (!view.wrap) return lines.map((line) => ({ line, text: render(line) }));
+  const out: { line: LogLine; text: string }[] = [];
+  for (const line of lines) {
+    const t = render(line);
+    for (let i = 0; i < Math.max(1, t.length); i += Math.max(1, width)) out.push({ line, text: t.slice(i, i + width) });
+  }
+  return view.follow ? out.slice(-rows) : out.slice(0, rows);
+}
+
+export function LogsBody({ buffer, view, width, rows, showSource }: { buffer: LogBuffer; view: LogsView; width: number; rows: number; showSource: boolean }) {
+  const theme = useTheme();
+  if (buffer.size === 0) return <Text dimColor>{buffer.total === 0 ? 'waiting for lines' : 'no lines kept'}</Text>;
+  if (buffer.viewSize === 0) return <Text dimColor>no line matches the filter</Text>;
+  return (
+    <>
+      {visibleLogRows(buffer, view, width, rows, showSource).map((r, i) => {
+        const lv = level(r.line.text);
+        return (
+          <Text key={i} wrap="truncate-end" color={lv === 'error' ? theme.status.down : lv === 'warn' ? theme.status.degraded : undefined}>
+            {r.text}
+          </Text>
+        );
+      })}
+    </>
+  );
+}
