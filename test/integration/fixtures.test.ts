@@ -85,6 +85,8 @@ describe('sshd fixture', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('hi\n');
     expect(r.code).toBe(0);
+    // Sessions do not source the user's ~/.bashrc (bash sees SHLVL=1 from sshd and makes it 2).
+    expect((await s.sshCommand('echo $SHLVL')).stdout).toBe('2\n');
 
     // Hashed known_hosts works with the real client too.
     const hashed = await s.sshCommand('echo hashed', { knownHostsFile: s.hashedKnownHostsFile });
