@@ -474,16 +474,25 @@ export class SshTarget implements Target {
         }
       };
 
-      // Timeout / abort: TERM the remote process group (OpenSSH's sshd killpg()s the session on a
-      // "signal" request), KILL after a grace, and give up on the channel after another.
+      // Timeout / abort: TERM the remote process group (a "signal" request, which sshd turns into
+      // killpg() except for root logins, plus `kill -- -PGID` on a channel of its own), KILL after
+      // a grace, and after another give up on the channel.
+      let execSent = false;
       const stop = (reason: string) => {
         if (settled || killReason !== undefined) return;
         killReason = reason;
-        if (channel === undefined) {
-          finish();
-          return;
+        if (channel !== undefined) {
+          startKill(channel);
+        } else if (!execSent) {
+          finish(); // nothing started yet
+        } else {
+          // The channel is opening: the exec callback starts the kill; don't wait on it forever.
+          const t = setTimeout(() => finish(), 2 * REMOTE_KILL_GRACE_MS);
+          t.unref();
+          timers.push(t);
         }
-        const ch = channel;
+      };
+      const startKill = (ch: ClientChannel) => {
         const client = active?.client;
         const sig = (name: 'TERM' | 'KILL') => {
           signalChannel(ch, name);
@@ -545,7 +554,7 @@ export class SshTarget implements Target {
         try {
           client.exec(wrapped, (err, ch) => {
             if (settled) {
-              // Timed out or aborted while the channel was opening: stop what just started.
+              // Gave up while the channel was opening: stop what just started, best effort.
               if (!err) {
                 signalChannel(ch, 'TERM');
                 try {
@@ -573,7 +582,9 @@ export class SshTarget implements Target {
             });
             // No input: the command sees end-of-file on stdin.
             ch.end();
+            if (killReason !== undefined) startKill(ch);
           });
+          execSent = true;
         } catch (err) {
           finish(`cannot start the command on ${this.id}: ${(err as Error).message}`);
         }
@@ -668,8 +679,9 @@ function verifyHostKey(files: KnownHostsFile[], a: SshAddress, key: Buffer): str
   const userFile = files[0];
   const shown = userFile?.shown ?? DEFAULT_KNOWN_HOSTS;
   const scan = a.port === 22 ? `ssh-keyscan -t ${shortType(keyType)} ${a.host}` : `ssh-keyscan -t ${shortType(keyType)} -p ${a.port} ${a.host}`;
+  const missing = userFile !== undefined && !userFile.exists ? ` (${shown} does not exist yet)` : '';
   return (
-    `host key for ${target} is not known (${keyType} ${fp}); hubops never trusts a host key on its own. ` +
+    `host key for ${target} is not known${missing} (${keyType} ${fp}); hubops never trusts a host key on its own. ` +
     `Check this fingerprint out of band (on the host: ssh-keygen -lf <its ${keyType} host key .pub>), then trust it with: ` +
     `${scan} >> ${shown}   — or add this line to ${shown}: ${knownHostsLine(a.host, a.port, keyType, key)}`
   );

@@ -7,10 +7,10 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSshd, type Sshd } from '../fixtures/sshd.js';
-import { runOk, tempDir, waitFor, type TempDir } from '../fixtures/procs.js';
+import { descendantPids, freePort, runOk, startDaemon, tempDir, waitFor, type TempDir } from '../fixtures/procs.js';
 import { openTarget, closeAllTargets } from '../../src/targets/index.js';
 import { LocalTarget } from '../../src/targets/local.js';
-import { SshTarget, getTarget } from '../../src/targets/ssh.js';
+import { SshTarget, backoffDelay, getTarget, parseSshUrl, sshKey } from '../../src/targets/ssh.js';
 import { renderCommand } from '../../src/targets/shell.js';
 import type { ConnectionState, Target } from '../../src/targets/target.js';
 
@@ -108,7 +108,7 @@ describe.each([
     if (t instanceof LocalTarget) extraTargets.push(t);
     let pgid = 0;
     const r = await t.run('echo $$; sleep 30 & sleep 31; echo never', {
-      timeoutMs: 1_000,
+      timeoutMs: 1_500,
       onLine: (line) => {
         if (pgid === 0) pgid = Number(line);
       },
@@ -116,6 +116,8 @@ describe.each([
     expect(r.timedOut).toBe(true);
     expect(r.code).toBeNull();
     expect(r.error).toBe('timed out after 1s');
+    // TERM reached the group: no need for the KILL that follows after a grace period.
+    expect(r.durationMs).toBeLessThan(3_000);
     expect(r.tail).not.toContain('never');
     expect(pgid).toBeGreaterThan(1);
     await waitFor(() => groupMembers(pgid).length === 0, { what: `process group ${pgid} to be gone`, timeoutMs: 5_000 });
@@ -127,8 +129,10 @@ describe.each([
     const t = make();
     if (t instanceof LocalTarget) extraTargets.push(t);
     const ac = new AbortController();
-    setTimeout(() => ac.abort(), 300);
-    const r = await t.run('sleep 30', { signal: ac.signal });
+    // Abort once the command is under way (not while the remote login shell reads its rc files).
+    const r = await t.run('echo started; sleep 30', { signal: ac.signal, onLine: () => ac.abort() });
+    expect(r.tail).toEqual(['started']);
+    expect(r.durationMs).toBeLessThan(1_500);
     expect(r.code).toBeNull();
     expect(r.error).toBe('aborted');
     expect(r.timedOut).toBe(false);
@@ -243,6 +247,25 @@ describe('ssh host keys', () => {
     expect(r).toMatchObject({ code: 0, tail: ['hashed ok'] });
   });
 
+  it('logs in with the SSH agent when no identityFile is given', async () => {
+    const sock = tmp.join('agent.sock');
+    const agent = await startDaemon({ name: 'ssh-agent', cmd: 'ssh-agent', args: ['-D', '-a', sock], logFile: tmp.join('agent.log') });
+    const saved = process.env['SSH_AUTH_SOCK'];
+    try {
+      await waitFor(() => existsSync(sock), { what: 'ssh-agent socket' });
+      await runOk('ssh-add', [sshd.identityFile], { env: { ...process.env, SSH_AUTH_SOCK: sock } });
+      process.env['SSH_AUTH_SOCK'] = sock;
+      const t = new SshTarget(url, { knownHosts: sshd.knownHostsFile });
+      extraTargets.push(t);
+      await t.ready();
+      expect((await t.run('echo via agent')).tail).toEqual(['via agent']);
+    } finally {
+      if (saved === undefined) delete process.env['SSH_AUTH_SOCK'];
+      else process.env['SSH_AUTH_SOCK'] = saved;
+      await agent.stop();
+    }
+  });
+
   it('an authentication failure is not retried in a loop', async () => {
     const key = tmp.join('stranger_ed25519');
     await runOk('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
@@ -268,6 +291,11 @@ describe('ssh link', () => {
     const local = openTarget('local');
     expect(local).toBeInstanceOf(LocalTarget);
     expect(() => openTarget('ftp://x')).toThrow(/expected local or ssh/);
+    // Parsing only (no connection): IPv6 in brackets, default port and user.
+    expect(parseSshUrl('ssh://deploy@[::1]:2222')).toEqual({ user: 'deploy', host: '::1', port: 2222 });
+    expect(parseSshUrl('ssh://deploy@Prod-1')).toEqual({ user: 'deploy', host: 'prod-1', port: 22 });
+    expect(sshKey(parseSshUrl('ssh://deploy@[::1]:2222'))).toBe('deploy@[::1]:2222');
+    expect(() => parseSshUrl('ssh://deploy:secret@prod-1')).toThrow(/no password/);
   });
 
   it('when the link is cut: running command → connection lost, countdown, reconnects by itself', async () => {
@@ -291,5 +319,78 @@ describe('ssh link', () => {
     const after = states.slice(states.indexOf(down));
     expect(after.map((s) => s.state)).toEqual(expect.arrayContaining(['disconnected', 'connecting', 'connected']));
     expect((await t.run('echo after')).tail).toEqual(['after']);
+  });
+});
+
+describe('ssh reconnection', () => {
+  it('backs off 1 s, 2 s, 4 s … capped at 30 s', () => {
+    expect([0, 1, 2, 3, 4, 5, 6, 10, 100].map((n) => backoffDelay(n))).toEqual([
+      1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000, 30_000, 30_000,
+    ]);
+  });
+
+  it('retries an unreachable host with growing delays and a countdown', async () => {
+    const port = await freePort(); // nothing listens there
+    const dead = new SshTarget(`ssh://${sshd.user}@127.0.0.1:${port}`, {
+      identityFile: sshd.identityFile,
+      knownHosts: sshd.knownHostsFile,
+      backoff: { initialMs: 600 },
+    });
+    extraTargets.push(dead);
+    const states = recordStates(dead);
+    await waitFor(() => states.some((s) => s.state === 'disconnected' && s.retryInMs === 2_400), {
+      what: 'third failure',
+      timeoutMs: 10_000,
+    });
+    // The first disconnected state after each attempt carries the full delay.
+    const fresh = states.flatMap((s, i) =>
+      s.state === 'disconnected' && states[i - 1]?.state === 'connecting' ? [s.retryInMs] : [],
+    );
+    expect(fresh.slice(0, 3)).toEqual([600, 1_200, 2_400]);
+    const first = states.find((s) => s.state === 'disconnected');
+    expect(first?.state === 'disconnected' && first.error).toMatch(/cannot reach 127\.0\.0\.1:\d+: .*ECONNREFUSED/);
+    // Between attempts the countdown is re-announced every second with what is left.
+    await waitFor(() => states.some((s) => s.state === 'disconnected' && s.retryInMs > 0 && s.retryInMs < 2_400 && s.retryInMs > 1_000), {
+      what: 'a countdown tick',
+      timeoutMs: 3_000,
+    });
+    const r = await dead.run('echo no');
+    expect(r.error).toMatch(/not connected .*retrying in \ds/);
+  });
+
+  it('a link that goes silent is found dead by keepalives, then re-established', async () => {
+    const t = own({ knownHosts: sshd.knownHostsFile, keepaliveIntervalMs: 300, keepaliveCountMax: 2 });
+    await t.ready();
+    const states = recordStates(t);
+    // Freeze every sshd connection process: the TCP link stays up but nothing answers.
+    const frozen = (await sshd.connectionChildPids()).flatMap((p) => [p, ...descendantPids(p)]);
+    for (const p of frozen) process.kill(p, 'SIGSTOP');
+    try {
+      const down = await waitFor(() => states.find((s) => s.state === 'disconnected'), {
+        what: 'keepalive timeout',
+        timeoutMs: 5_000,
+      });
+      expect(down.state === 'disconnected' && down.error).toMatch(/keepalive/);
+    } finally {
+      for (const p of frozen) {
+        try {
+          process.kill(p, 'SIGCONT');
+        } catch {
+          // gone
+        }
+      }
+    }
+    await waitFor(() => t.connectionState.state === 'connected', { what: 'reconnected', timeoutMs: 10_000 });
+    expect((await t.run('echo back')).tail).toEqual(['back']);
+  });
+
+  it('more commands at once than sshd allows sessions: the extra ones wait their turn', async () => {
+    const t = pooled();
+    await t.ready();
+    const results = await Promise.all(
+      Array.from({ length: 14 }, (_, i) => t.run(`sleep 0.3; echo n${i}`)),
+    );
+    expect(results.map((r) => r.error)).toEqual(Array(14).fill(undefined));
+    expect(results.map((r) => r.tail[0])).toEqual(Array.from({ length: 14 }, (_, i) => `n${i}`));
   });
 });
