@@ -1,4 +1,4 @@
-import { useMemo, useReducer, useRef, useSyncExternalStore } from 'react';
+import { useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { Box, Text, useApp, useInput } from 'ink';
 import type { Environment } from '../src/config/schema.js';
 import { confirmAccepted, restartPrompt } from '../src/containers/actions.js';
@@ -57,7 +57,14 @@ export function App(props: AppProps) {
 
   // The reducer needs a view of the data (buffer sizes, container count) at the moment of the key.
   const dataRef = useRef<ShellData>({ logSources: [ALL_SOURCES], logView: { size: 0, offset: 0, rows: 1 }, containerCount: 0 });
-  const [shell, dispatch] = useReducer((s: ShellState, i: Intent) => shellReducer(s, i, dataRef.current), initialShell);
+  // The shell state lives in a ref as well, so that several keys in one input chunk (a fast typist,
+  // tmux send-keys, a paste) each see the state the previous one left.
+  const shellRef = useRef<ShellState>(initialShell);
+  const [shell, setShell] = useState<ShellState>(initialShell);
+  const dispatch = (i: Intent) => {
+    shellRef.current = shellReducer(shellRef.current, i, dataRef.current);
+    setShell(shellRef.current);
+  };
 
   const buffer = logs.buffer(shell.logs.source);
   const logRect = rects[1];
@@ -71,6 +78,7 @@ export function App(props: AppProps) {
   const say = (text: string, error = false) => dispatch({ type: 'message', text, error });
 
   function perform(intent: Intent): void {
+    const shell = shellRef.current;
     const row = live.containers.rows[Math.min(shell.containers.selected, Math.max(0, live.containers.rows.length - 1))];
     switch (intent.type) {
       case 'show-container-logs':
@@ -120,15 +128,34 @@ export function App(props: AppProps) {
     }
   }
 
-  useInput((input, key) => {
-    const intent = intentFor(keyName(input, key), shell, props.keys, keyCtx);
+  const leaving = useRef(false);
+  const handle = (name: string) => {
+    if (leaving.current) return;
+    const intent = intentFor(name, shellRef.current, props.keys, keyCtx);
     if (!intent) return;
     if (intent.type === 'quit' || intent.type === 'interrupt') {
+      leaving.current = true;
       props.onExit(intent.type);
       exit();
       return;
     }
     perform(intent);
+  };
+
+  useInput((input, key) => {
+    const name = keyName(input, key);
+    // One chunk of input can hold several keypresses (a fast typist, tmux send-keys, a paste):
+    // outside a prompt each character is a key; inside one, text is typed and Enter submits.
+    if (name === input && input.length > 1 && !key.ctrl && !key.meta) {
+      for (const part of input.split(/(\r\n|\r|\n)/)) {
+        if (part === '') continue;
+        if (/^[\r\n]+$/.test(part)) handle('enter');
+        else if (shellRef.current.prompt) handle(part);
+        else for (const ch of part) handle(ch);
+      }
+      return;
+    }
+    handle(name);
   });
 
   const keys = activeKeys(shell, props.keys, keyCtx);

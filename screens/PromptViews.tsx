@@ -16,23 +16,40 @@ export function FilterLine({ width, text }: { width: number; text: string }) {
   );
 }
 
-/** A confirm box over the panes: what will happen, and what to type. */
+/** Greedy word wrap; Ink's own wrapping cannot tell us how many rows it will take. */
+export function wrapWords(text: string, width: number): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + word.length > width) {
+      out.push(line);
+      line = '';
+    }
+    line = line ? `${line} ${word}` : word.slice(0, width);
+  }
+  if (line) out.push(line);
+  return out;
+}
+
+/** A confirm box over the panes: what will happen, and what to type. Every cell is painted. */
 export function ConfirmBox({ rect, prompt }: { rect: Rect; prompt: Extract<Prompt, { kind: 'confirm' }> }) {
   const theme = useTheme();
-  const width = Math.min(rect.width, 70);
+  const width = Math.min(rect.width, 72);
+  const inner = width - 4;
+  const ask = `${prompt.typeToConfirm ? `type ${prompt.typeToConfirm}` : 'y to confirm'}, Esc to cancel: `;
+  const rows = [...wrapWords(prompt.title, inner), ...wrapWords(prompt.body, inner), ''].slice(0, Math.max(1, rect.height - 3));
+  const height = rows.length + 3;
   const left = rect.left + Math.floor((rect.width - width) / 2);
-  const height = Math.min(rect.height, 9);
-  const top = rect.top + Math.floor((rect.height - height) / 2);
+  const top = rect.top + Math.max(0, Math.floor((rect.height - height) / 2));
   return (
     <Box position="absolute" left={left} top={top} width={width} height={height} flexDirection="column" borderStyle="double" borderColor={theme.status.down} paddingX={1}>
-      <Text bold wrap="truncate-end">
-        {prompt.title}
-      </Text>
-      <Text wrap="wrap">{prompt.body}</Text>
-      <Box flexGrow={1} />
+      {rows.map((r, i) => (
+        <Text key={i} bold={i === 0}>
+          {r.padEnd(inner)}
+        </Text>
+      ))}
       <Text wrap="truncate-start">
-        {prompt.typeToConfirm ? `type ${prompt.typeToConfirm}: ` : 'y to confirm: '}
-        {prompt.text}
+        {`${ask}${prompt.text}`.slice(-(inner - 1)).padEnd(inner - 1)}
         <Text inverse> </Text>
       </Text>
     </Box>
