@@ -1,0 +1,231 @@
+import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync, writeSync, ftruncateSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { z } from 'zod';
+
+/**
+ * An append-only journal: one JSON object per line, each written and fsynced before `append`
+ * returns, so what the screen shows as done survives a crash, a kill -9 or a power cut. State is
+ * the journal replayed; nothing else is the source of truth.
+ */
+
+export interface JournalProblem {
+  line: number;
+  message: string;
+}
+
+export interface ReadResult<E> {
+  events: E[];
+  /** Lines that did not parse or validate; they are kept in the file and reported, never fatal. */
+  problems: JournalProblem[];
+  /** A last line cut short by a crash, moved aside to this file (it is not lost). */
+  tornSetAside?: string;
+}
+
+/**
+ * Reads and validates a journal. A torn last line (no newline at the end: the process died while
+ * writing it) is moved to `<file>.torn-<n>` and cut from the journal so appends go on cleanly.
+ */
+export function readJournal<S extends z.ZodType>(file: string, schema: S, opts: { repair?: boolean } = {}): ReadResult<z.output<S>> {
+  if (!existsSync(file)) return { events: [], problems: [] };
+  const text = readFileSync(file, 'utf8');
+  const events: z.output<S>[] = [];
+  const problems: JournalProblem[] = [];
+  let tornSetAside: string | undefined;
+  let body = text;
+  if (text.length > 0 && !text.endsWith('\n')) {
+    const cut = text.lastIndexOf('\n') + 1;
+    const torn = text.slice(cut);
+    body = text.slice(0, cut);
+    const line = body.split('\n').length;
+    if (opts.repair !== false) {
+      let n = 1;
+      while (existsSync(`${file}.torn-${n}`)) n++;
+      tornSetAside = `${file}.torn-${n}`;
+      writeFileSync(tornSetAside, torn);
+      const fd = openSync(file, 'r+');
+      try {
+        ftruncateSync(fd, Buffer.byteLength(body));
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      problems.push({ line, message: `torn last line (the writer died mid-line) set aside in ${tornSetAside}` });
+    } else {
+      problems.push({ line, message: 'torn last line (still being written, or the writer died mid-line)' });
+    }
+  }
+  const lines = body.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i]!;
+    if (raw.trim() === '') continue;
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch (err) {
+      problems.push({ line: i + 1, message: `not JSON: ${(err as Error).message}` });
+      continue;
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      problems.push({ line: i + 1, message: `${issue.path.join('.') || 'event'}: ${issue.message}` });
+      continue;
+    }
+    events.push(parsed.data);
+  }
+  return { events, problems, tornSetAside };
+}
+
+/** The writing end. One writer per journal: see `acquireLock`. */
+export class JournalWriter<E extends object> {
+  private fd: number;
+
+  constructor(readonly file: string) {
+    mkdirSync(dirname(file), { recursive: true });
+    this.fd = openSync(file, 'a');
+  }
+
+  /** Appends one event and returns once it is on disk (written and fsynced). */
+  append(event: E): void {
+    const line = `${JSON.stringify(event)}\n`;
+    const buf = Buffer.from(line);
+    let off = 0;
+    while (off < buf.length) off += writeSync(this.fd, buf, off);
+    fsyncSync(this.fd);
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
+/**
+ * Follows a journal another process writes (a second engineer watching): reads complete new lines
+ * as they land. Polling, because fs.watch misses events on some filesystems and over NFS.
+ */
+export class JournalFollower {
+  private offset = 0;
+  private carry = '';
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly file: string,
+    private readonly onLine: (json: unknown, raw: string) => void,
+    private readonly intervalMs = 500,
+  ) {}
+
+  /** Reads what is there now; returns the number of complete lines delivered. */
+  poll(): number {
+    if (!existsSync(this.file)) return 0;
+    const fd = openSync(this.file, 'r');
+    let delivered = 0;
+    try {
+      const size = fstatSync(fd).size;
+      if (size < this.offset) {
+        // The file was cut (a torn line set aside): start over from its new end.
+        this.offset = size;
+        this.carry = '';
+        return 0;
+      }
+      while (this.offset < size) {
+        const buf = Buffer.alloc(Math.min(1 << 20, size - this.offset));
+        const n = readSync(fd, buf, 0, buf.length, this.offset);
+        if (n <= 0) break;
+        this.offset += n;
+        const text = this.carry + buf.subarray(0, n).toString('utf8');
+        const parts = text.split('\n');
+        this.carry = parts.pop() ?? '';
+        for (const raw of parts) {
+          if (raw.trim() === '') continue;
+          try {
+            this.onLine(JSON.parse(raw), raw);
+            delivered++;
+          } catch {
+            /* a bad line is reported by readJournal on the writer's side */
+          }
+        }
+      }
+    } finally {
+      closeSync(fd);
+    }
+    return delivered;
+  }
+
+  /** Skips what is already there (after an initial readJournal). */
+  skipToEnd(): void {
+    if (existsSync(this.file)) this.offset = fstatSync(openSync(this.file, 'r')).size;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.poll(), this.intervalMs);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+}
+
+export interface LockInfo {
+  pid: number;
+  host: string;
+  user: string;
+  at: string;
+}
+
+export type LockResult = { ok: true; release: () => void } | { ok: false; heldBy: LockInfo };
+
+/**
+ * One writer per journal: `<file>.lock` holds pid, host and user. A lock left by a dead process on
+ * this host is taken over; one held by a live process (or by another host, which we cannot check)
+ * is not, and the caller opens the journal read-only and follows it.
+ */
+export function acquireLock(file: string, me: Omit<LockInfo, 'at'>, now: () => Date = () => new Date(), isAlive: (pid: number) => boolean = pidAlive): LockResult {
+  const lock = `${file}.lock`;
+  mkdirSync(dirname(lock), { recursive: true });
+  const info: LockInfo = { ...me, at: now().toISOString() };
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lock, 'wx');
+      writeSync(fd, JSON.stringify(info));
+      fsyncSync(fd);
+      closeSync(fd);
+      return {
+        ok: true,
+        release: () => {
+          try {
+            const held = JSON.parse(readFileSync(lock, 'utf8')) as LockInfo;
+            if (held.pid === me.pid && held.host === me.host) renameSync(lock, `${lock}.released`);
+          } catch {
+            /* already gone */
+          }
+        },
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      let held: LockInfo;
+      try {
+        held = JSON.parse(readFileSync(lock, 'utf8')) as LockInfo;
+      } catch {
+        // An unreadable lock (the holder died while writing it): take it over.
+        renameSync(lock, `${lock}.stale`);
+        continue;
+      }
+      if (held.host === me.host && !isAlive(held.pid)) {
+        renameSync(lock, `${lock}.stale`);
+        continue;
+      }
+      return { ok: false, heldBy: held };
+    }
+  }
+  const held = JSON.parse(readFileSync(lock, 'utf8')) as LockInfo;
+  return { ok: false, heldBy: held };
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

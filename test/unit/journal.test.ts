@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir, hostname } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { build } from 'esbuild';
+import { acquireLock, JournalFollower, JournalWriter, readJournal } from '../../src/journal/journal.js';
+
+const Event = z.object({ seq: z.number().int(), kind: z.string() });
+const dir = () => mkdtempSync(join(tmpdir(), 'hubops-journal-'));
+
+describe('journal', () => {
+  it('appends lines and reads them back validated', () => {
+    const file = join(dir(), 'j.jsonl');
+    const w = new JournalWriter<{ seq: number; kind: string }>(file);
+    w.append({ seq: 1, kind: 'a' });
+    w.append({ seq: 2, kind: 'b' });
+    w.close();
+    expect(readFileSync(file, 'utf8')).toBe('{"seq":1,"kind":"a"}\n{"seq":2,"kind":"b"}\n');
+    expect(readJournal(file, Event)).toEqual({ events: [{ seq: 1, kind: 'a' }, { seq: 2, kind: 'b' }], problems: [], tornSetAside: undefined });
+  });
+
+  it('sets a torn last line aside, reports it, and appends cleanly after', () => {
+    const file = join(dir(), 'j.jsonl');
+    writeFileSync(file, '{"seq":1,"kind":"a"}\n{"seq":2,"ki');
+    const r = readJournal(file, Event);
+    expect(r.events).toEqual([{ seq: 1, kind: 'a' }]);
+    expect(r.problems).toEqual([{ line: 2, message: `torn last line (the writer died mid-line) set aside in ${file}.torn-1` }]);
+    expect(readFileSync(`${file}.torn-1`, 'utf8')).toBe('{"seq":2,"ki');
+    const w = new JournalWriter(file);
+    w.append({ seq: 2, kind: 'b' });
+    w.close();
+    expect(readJournal(file, Event).events).toHaveLength(2);
+  });
+
+  it('reports an invalid line with its number and keeps the others', () => {
+    const file = join(dir(), 'j.jsonl');
+    writeFileSync(file, '{"seq":1,"kind":"a"}\nnot json\n{"seq":"x","kind":"b"}\n{"seq":4,"kind":"d"}\n');
+    const r = readJournal(file, Event);
+    expect(r.events.map((e) => e.seq)).toEqual([1, 4]);
+    expect(r.problems.map((p) => p.line)).toEqual([2, 3]);
+    expect(r.problems[1]!.message).toMatch(/^seq: /);
+  });
+
+  it('keeps every acknowledged event through a kill -9 of the writer', async () => {
+    const file = join(dir(), 'j.jsonl');
+    // A real process appends as fast as it can and says which seq is on disk; we kill -9 it.
+    const bundled = join(dir(), 'journal.mjs');
+    await build({ entryPoints: [new URL('../../src/journal/journal.ts', import.meta.url).pathname], bundle: true, platform: 'node', format: 'esm', outfile: bundled, logLevel: 'error' });
+    const src = `
+      const { JournalWriter } = await import(${JSON.stringify(bundled)});
+      const w = new JournalWriter(${JSON.stringify(file)});
+      for (let i = 1; ; i++) { w.append({ seq: i, kind: 'x'.repeat(200) }); process.stdout.write(i + '\\n'); }`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', src], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let acked = 0;
+    child.stdout.on('data', (d: Buffer) => {
+      const nums = d.toString().trim().split('\n').map(Number);
+      acked = Math.max(acked, ...nums);
+    });
+    const exited = new Promise((r) => child.on('exit', r));
+    await new Promise((r) => setTimeout(r, 700));
+    child.kill('SIGKILL');
+    await exited;
+    expect(acked).toBeGreaterThan(10);
+    const r = readJournal(file, Event);
+    const seqs = r.events.map((e) => e.seq);
+    expect(seqs.length).toBeGreaterThanOrEqual(acked);
+    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
+  });
+
+  it('lets one writer hold the lock; a dead holder on this host is taken over', () => {
+    const file = join(dir(), 'j.jsonl');
+    const me = { pid: process.pid, host: hostname(), user: 'me' };
+    const a = acquireLock(file, me);
+    expect(a.ok).toBe(true);
+    const b = acquireLock(file, { ...me, pid: process.pid + 1 }, undefined, () => true);
+    expect(b).toMatchObject({ ok: false, heldBy: { pid: process.pid, host: hostname() } });
+    // The holder died: its lock is stale.
+    const c = acquireLock(file, { ...me, pid: 42 }, undefined, (pid) => pid !== process.pid);
+    expect(c.ok).toBe(true);
+    // Another host's lock cannot be checked, so it is respected.
+    const d = acquireLock(file, { ...me, host: 'elsewhere' }, undefined, () => false);
+    expect(d.ok).toBe(false);
+    if (c.ok) c.release();
+    expect(existsSync(`${file}.lock`)).toBe(false);
+  });
+
+  it('follows lines another writer appends, complete lines only', () => {
+    const file = join(dir(), 'j.jsonl');
+    writeFileSync(file, '{"seq":1,"kind":"a"}\n');
+    const seen: unknown[] = [];
+    const f = new JournalFollower(file, (j) => seen.push(j));
+    f.skipToEnd();
+    appendFileSync(file, '{"seq":2,"kind":"b"}\n{"seq":3,');
+    expect(f.poll()).toBe(1);
+    appendFileSync(file, '"kind":"c"}\n');
+    expect(f.poll()).toBe(1);
+    expect(seen).toEqual([{ seq: 2, kind: 'b' }, { seq: 3, kind: 'c' }]);
+  });
+});
