@@ -111,7 +111,8 @@ export type SetFilterResult = { ok: true } | { ok: false; error: string };
 
 /**
  * Lines in arrival order, at most `cap` of them. Every line appended is either still here or
- * counted in `dropped`: `total === dropped + size` always holds.
+ * counted in `dropped`: `total === dropped + size` (until drain() or clear() take lines out on
+ * purpose).
  *
  * Positions: `slice(from, count)` indexes the current *view* — all kept lines, or only the
  * matching ones while a filter is set — with 0 the oldest. `viewOffset` counts the view rows that

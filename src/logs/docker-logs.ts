@@ -21,6 +21,8 @@ import { MAX_LINE_CHARS } from '../targets/output.js';
 import { Backoff, Waiter, type LogSink } from './sink.js';
 
 export const DEFAULT_INITIAL_TAIL = 200;
+/** A container that does not exist (yet, or any more) is looked for at least this often. */
+const NOT_FOUND_MAX_WAIT_MS = 5_000;
 
 // ---------------------------------------------------------------------------------------------
 // Frames
@@ -403,7 +405,11 @@ export class ContainerLogs {
             break;
           }
           sink.error(`no such container: ${this.opts.container}`, this.key);
-        } else sink.error(`cannot inspect container ${this.opts.container}: ${describeDockerError(err)}`, this.key);
+          // It may be recreated any moment (compose up): keep looking often.
+          await this.waiter.wait(Math.min(backoff.next(), NOT_FOUND_MAX_WAIT_MS));
+          continue;
+        }
+        sink.error(`cannot inspect container ${this.opts.container}: ${describeDockerError(err)}`, this.key);
         await this.waiter.wait(backoff.next());
         continue;
       }
@@ -419,8 +425,10 @@ export class ContainerLogs {
       }
       const st = this.st;
       const running = info.State.Running && !info.State.Restarting;
-      if (running && st.shownState === 'stopped' && st.startedAt !== info.State.StartedAt) {
-        sink.notice(`container ${name} is running again`);
+      if (running && st.startedAt !== info.State.StartedAt && (st.shownState === 'stopped' || st.startedAt !== undefined)) {
+        sink.notice(
+          st.startedAt === undefined ? `container ${name} started` : st.shownState === 'stopped' ? `container ${name} is running again` : `container ${name} restarted`,
+        );
       }
       if (running) {
         st.shownState = 'running';

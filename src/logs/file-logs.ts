@@ -119,14 +119,14 @@ export interface FileLogsOptions {
 }
 
 /** last: the last N lines; from: from line N; after: after line N, checking it is the one we have. */
-type Mode = { kind: 'last'; lines: number } | { kind: 'from'; line: number } | { kind: 'after'; line: number };
+export type TailMode = { kind: 'last'; lines: number } | { kind: 'from'; line: number } | { kind: 'after'; line: number };
 
-export function tailCommand(path: string, mode: Mode): string {
+export function tailCommand(path: string, mode: TailMode): string {
   return mode.kind === 'last' ? tailStartCommand(path, mode.lines) : mode.kind === 'from' ? tailFromCommand(path, mode.line) : tailResumeCommand(path, mode.line);
 }
 
 /** Where to pick up after the command ended (link lost, tail failed). */
-export function resumeMode(pos: FilePosition, initial: Mode): Mode {
+export function resumeMode(pos: FilePosition, initial: TailMode): TailMode {
   if (!pos.known) return initial;
   if (pos.line > 0 && pos.lastText !== undefined) return { kind: 'after', line: pos.line };
   return { kind: 'from', line: pos.line + 1 };
@@ -172,15 +172,15 @@ export class FileLogs {
     const { target, path, sink } = this.opts;
     const backoff = new Backoff(this.opts.backoff?.initialMs ?? 1_000, this.opts.backoff?.maxMs ?? 30_000);
     const pos = this.position;
-    const initial: Mode = { kind: 'last', lines: this.opts.initialLines ?? DEFAULT_INITIAL_TAIL };
-    let mode: Mode = initial;
+    const initial: TailMode = { kind: 'last', lines: this.opts.initialLines ?? DEFAULT_INITIAL_TAIL };
+    let mode: TailMode = initial;
     let interrupted: string | undefined;
     while (!this.stopped) {
       const command = tailCommand(path, mode);
       const ac = new AbortController();
       this.abort = ac;
       this.discard = false;
-      let restart: Mode | undefined;
+      let restart: TailMode | undefined;
       let greeted = false;
       const started = Date.now();
       const onLine = (text: string) => {
@@ -207,6 +207,12 @@ export class FileLogs {
             greeted = true;
             sink.ok();
             if (mode.kind === 'after' && pos.matches(out.lines, out.text)) {
+              if (out.text !== pos.lastText) {
+                // The cut came in the middle of our last line: we showed its beginning. Show it whole.
+                sink.notice(`line ${pos.line} of ${path} was cut short by the link drop; here it is whole:`);
+                sink.lines([{ source: this.opts.source, ts: this.opts.now(), stream: 'stdout', text: out.text }]);
+                pos.lastText = out.text;
+              }
               if (interrupted !== undefined) sink.notice(`${interrupted}; resumed ${path} after line ${pos.line}: nothing missed`);
               interrupted = undefined;
               return;

@@ -17,6 +17,8 @@ import { FileLogs } from './file-logs.js';
 import { NOTICE_PREFIX, type LogSink } from './sink.js';
 
 export const DEFAULT_BATCH_MS = 50;
+/** A reader gone mad cannot fill memory with notices either (the oldest go, uncounted: they are ours). */
+const MAX_PENDING_NOTICES = 100;
 
 export interface LogSourceOptions {
   /** The source's name (LogLine.source, and the key of its errors). */
@@ -64,6 +66,8 @@ export class LogSource implements Source {
   private readonly opts: LogSourceOptions;
   private readonly batchMs: number;
   private readonly pending: LogBuffer;
+  /** Notices queued since the last event, each with the number of lines queued before it. */
+  private notices: Array<{ at: number; line: LogLine }> = [];
   private reportedDrops = 0;
   private timer: NodeJS.Timeout | undefined;
   private reader: Reader | undefined;
@@ -171,7 +175,7 @@ export class LogSource implements Source {
 
   private readonly sink: LogSink = {
     lines: (lines) => this.queue(lines),
-    notice: (text) => this.queue([{ source: this.name, ts: this.opts.now(), stream: 'stderr', text: NOTICE_PREFIX + text }]),
+    notice: (text) => this.queueNotice(text),
     error: (message, key) => this.sinkError(message, key ?? ''),
     ok: (key) => this.sinkOk(key ?? ''),
   };
@@ -182,12 +186,34 @@ export class LogSource implements Source {
     if (this.timer === undefined && !this.stopped) this.timer = setTimeout(() => this.flush(), this.batchMs);
   }
 
+  /** Notices are never evicted (they say what happened); they keep their place among the lines. */
+  private queueNotice(text: string): void {
+    if (this.closed) return;
+    if (this.notices.length >= MAX_PENDING_NOTICES) this.notices.shift();
+    this.notices.push({ at: this.pending.total, line: { source: this.name, ts: this.opts.now(), stream: 'stderr', text: NOTICE_PREFIX + text } });
+    if (this.timer === undefined && !this.stopped) this.timer = setTimeout(() => this.flush(), this.batchMs);
+  }
+
   private flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
     const at = this.opts.now();
     const dropped = this.pending.dropped - this.reportedDrops;
-    const lines = this.pending.drain();
+    const first = this.pending.firstSeq;
+    let lines = this.pending.drain();
+    if (this.notices.length > 0) {
+      // Put each notice before the first line that was queued after it.
+      const merged: LogLine[] = [];
+      let i = 0;
+      for (const n of this.notices) {
+        const upTo = Math.max(0, n.at - first);
+        while (i < upTo && i < lines.length) merged.push(lines[i++]!);
+        merged.push(n.line);
+      }
+      while (i < lines.length) merged.push(lines[i++]!);
+      this.notices = [];
+      lines = merged;
+    }
     if (dropped > 0) {
       this.reportedDrops += dropped;
       this.counters.dropped += dropped;
@@ -203,12 +229,12 @@ export class LogSource implements Source {
 
   private sinkError(message: string, key: string): void {
     if (this.stopped) return;
-    const text = key !== '' && key !== this.name && this.merge ? `${key}: ${message}` : message;
-    this.failing.set(key, text);
-    if (this.shownError === text) return;
-    this.flush(); // lines read before the failure come first
-    this.shownError = text;
-    this.send({ type: 'source-error', at: this.opts.now(), pane: 'logs', source: this.name, error: text });
+    // Readers name the container / file / command in their messages. Status events do not flush
+    // the queued lines: the one-logs-event-per-batchMs cadence holds whatever happens.
+    this.failing.set(key, message);
+    if (this.shownError === message) return;
+    this.shownError = message;
+    this.send({ type: 'source-error', at: this.opts.now(), pane: 'logs', source: this.name, error: message });
   }
 
   private sinkOk(key: string): void {
@@ -224,7 +250,6 @@ export class LogSource implements Source {
     }
     if (this.shownError === undefined) return;
     this.shownError = undefined;
-    this.flush();
     this.send({ type: 'source-ok', at: this.opts.now(), pane: 'logs', source: this.name });
   }
 
