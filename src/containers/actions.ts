@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { describeDockerError } from './source.js';
+import { abortable, describeDockerError } from './source.js';
 
 export interface ActionResult {
   ok: boolean;
@@ -41,7 +41,7 @@ export async function restartContainer(docker: Docker, name: string, opts: Resta
   }, limitMs);
   try {
     if (opts.signal?.aborted) return done('cancelled');
-    await docker.getContainer(name).restart({ t: Math.max(0, Math.round(timeoutS)), abortSignal: ac.signal });
+    await abortable(docker.getContainer(name).restart({ t: Math.max(0, Math.round(timeoutS)), abortSignal: ac.signal }), ac.signal);
     return done();
   } catch (err) {
     if (timedOut) return done(`Docker did not confirm the restart of ${name} within ${Math.round(limitMs / 1000)}s (it may still complete)`);

@@ -162,13 +162,13 @@ export class ContainersSource implements Source {
       if (this.failing !== undefined) {
         this.failing = undefined;
         this.send({ type: 'source-ok', at: this.opts.now(), pane: 'containers', source: 'docker' });
-      }
-      // The Engine answers again: if the event stream is waiting for its backoff, try it now.
-      if (this.events === undefined && this.eventsRetry !== undefined) {
-        clearTimeout(this.eventsRetry);
-        this.eventsRetry = undefined;
-        this.eventsFailures = 0;
-        void this.openEvents();
+        // The Engine answers again: if the event stream is waiting out its backoff, try it now.
+        if (this.events === undefined && this.eventsRetry !== undefined) {
+          clearTimeout(this.eventsRetry);
+          this.eventsRetry = undefined;
+          this.eventsFailures = 0;
+          void this.openEvents();
+        }
       }
     } catch (err) {
       if (this.stopped) return;
@@ -190,7 +190,7 @@ export class ContainersSource implements Source {
     const { project } = this.opts;
     const listOpts: Docker.ContainerListOptions & { abortSignal: AbortSignal } = { all: true, abortSignal: signal };
     if (project !== undefined) listOpts.filters = { label: [`${PROJECT_LABEL}=${project}`] };
-    const entries = (await this.docker.listContainers(listOpts)) as ListEntry[];
+    const entries = (await abortable(this.docker.listContainers(listOpts), signal)) as ListEntry[];
 
     const inspects = new Map<string, InspectData>();
     await mapLimit(entries, this.opts.concurrency ?? 8, async (e) => {
@@ -207,9 +207,10 @@ export class ContainersSource implements Source {
     await mapLimit(withStats ? running : [], this.opts.concurrency ?? 8, async (e) => {
       let stats: StatsData;
       try {
-        stats = (await this.docker
+        const req = this.docker
           .getContainer(e.Id)
-          .stats({ stream: false, 'one-shot': true, abortSignal: signal } as { stream: false; 'one-shot': boolean })) as StatsData;
+          .stats({ stream: false, 'one-shot': true, abortSignal: signal } as { stream: false; 'one-shot': boolean });
+        stats = (await abortable(req, signal)) as StatsData;
       } catch (err) {
         if (signal.aborted) throw err;
         return; // stopped or removed meanwhile: no stats this time
@@ -254,7 +255,7 @@ export class ContainersSource implements Source {
     const openAtStart = this.eventStreamOpen;
     let info: InspectData;
     try {
-      info = (await this.docker.getContainer(e.Id).inspect({ abortSignal: signal } as object)) as InspectData;
+      info = (await abortable(this.docker.getContainer(e.Id).inspect({ abortSignal: signal } as object), signal)) as InspectData;
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode === 404) return undefined;
       throw err;
@@ -282,7 +283,7 @@ export class ContainersSource implements Source {
     const openTimer = setTimeout(() => handle.abort.abort(), this.timeoutMs);
     let stream: NodeJS.ReadableStream;
     try {
-      stream = await this.docker.getEvents(query as Docker.GetEventsOptions);
+      stream = await abortable(this.docker.getEvents(query as Docker.GetEventsOptions), handle.abort.signal);
     } catch {
       if (this.events === handle) {
         this.events = undefined;
@@ -403,6 +404,38 @@ export function engineSince(nano: bigint): string {
   const s = nano / 1_000_000_000n;
   const ns = nano % 1_000_000_000n;
   return `${s}.${ns.toString().padStart(9, '0')}`;
+}
+
+/**
+ * The promise, or a rejection as soon as the signal aborts. docker-modem passes the signal to the
+ * request, but an abort that lands while the response body is arriving destroys the response
+ * without ever calling back, which would leave the promise (and a poll) pending for good.
+ */
+export function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    p.catch(() => undefined);
+    return Promise.reject(abortError(signal));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+function abortError(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error) return reason;
+  return Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR' });
 }
 
 function destroyStream(s: NodeJS.ReadableStream): void {

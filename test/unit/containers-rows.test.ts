@@ -11,13 +11,14 @@ import {
   memoryUsage,
   parseEngineTime,
   type InspectData,
+  type ListEntry,
   type StatsData,
 } from '../../src/containers/rows.js';
 
 // Captured from docker.io 20.10.24 (cgroup v1, 2 CPUs) on this machine: a busy loop (shop-api-1),
 // a container that exited with code 3 (shop-worker-1), and one made from an image id with a
 // health check (byid). Abridged to the fields hubops reads.
-const LIST = [
+const LIST_JSON = [
   {
     "Id": "619a68b165e04cfcddf9537699c21dcd93f74380bb66232081b0d64144475637",
     "Names": [
@@ -65,7 +66,7 @@ const LIST = [
   }
 ];
 
-const INSPECT = [
+const INSPECT_JSON = [
   {
     "Id": "619a68b165e04cfcddf9537699c21dcd93f74380bb66232081b0d64144475637",
     "Name": "/byid",
@@ -139,7 +140,7 @@ const INSPECT = [
 ];
 
 /** First one-shot stats sample of each container (same order as LIST). */
-const STATS1 = [
+const STATS1_JSON = [
   {
     "read": "2026-11-23T10:50:44.263586275Z",
     "name": "/byid",
@@ -229,7 +230,7 @@ const STATS1 = [
 ];
 
 /** Second sample, about 2 s later. */
-const STATS2 = [
+const STATS2_JSON = [
   {
     "read": "2026-11-23T10:50:46.275049329Z",
     "name": "/byid",
@@ -318,10 +319,15 @@ const STATS2 = [
   }
 ];
 
-const byId = <T extends { Id?: string; id?: string }>(xs: T[]) => new Map(xs.map((x) => [(x.Id ?? x.id)!, x]));
+const LIST = LIST_JSON as ListEntry[];
+const INSPECT = INSPECT_JSON as Array<InspectData & { Id: string }>;
+const STATS1 = STATS1_JSON as Array<StatsData & { id: string }>;
+const STATS2 = STATS2_JSON as Array<StatsData & { id: string }>;
+
+const byId = <T extends { Id?: string; id?: string }>(xs: T[]) => new Map<string, T>(xs.map((x) => [(x.Id ?? x.id)!, x]));
 
 describe('containerRows on captured Engine JSON', () => {
-  const rows = containerRows(LIST, byId(INSPECT) as Map<string, InspectData>, byId(STATS1) as Map<string, StatsData>, byId(STATS2) as Map<string, StatsData>);
+  const rows = containerRows(LIST, byId(INSPECT), byId(STATS1), byId(STATS2));
 
   it('sorts by service, then name; containers without a service last', () => {
     expect(rows.map((r) => [r.service, r.name])).toEqual([
@@ -365,7 +371,7 @@ describe('containerRows on captured Engine JSON', () => {
   });
 
   it('without a previous sample there is no CPU %, but there is memory', () => {
-    const [api] = containerRows([LIST[2]!], byId(INSPECT) as Map<string, InspectData>, new Map(), byId(STATS2) as Map<string, StatsData>);
+    const [api] = containerRows([LIST[2]!], byId(INSPECT), new Map(), byId(STATS2));
     expect(api!.cpuPct).toBeUndefined();
     expect(api!.memBytes).toBe(323584);
   });

@@ -150,6 +150,23 @@ describe('ContainersSource (fake Engine)', () => {
     expect(fake.inspectCalls).toBe(inspects + 1);
   });
 
+  it('event-driven refreshes skip stats (the Engine may hold them up to 1 s) and keep the last CPU and memory', async () => {
+    const fake = new FakeDocker();
+    const { src, of } = makeSource(fake, { intervalMs: 400, eventDebounceMs: 10 });
+    src.start();
+    await until(() => src.eventStreamOpen && of('containers').some((e) => e.rows[0]?.cpuPct !== undefined));
+    await sleep(20);
+    const stats = fake.statsCalls;
+    const last = of('containers').at(-1)!.rows[0]!;
+    const n = of('containers').length;
+    fake.streams[0]!.write(JSON.stringify({ Type: 'container', Action: 'health_status: healthy', Actor: { ID: 'c1', Attributes: { name: 'shop-api-1' } } }) + '\n');
+    await until(() => of('containers').length > n);
+    expect(fake.statsCalls).toBe(stats);
+    expect(of('containers')[n]!.rows[0]).toMatchObject({ cpuPct: last.cpuPct, memBytes: 1000 });
+    // The next timed poll samples again.
+    await until(() => fake.statsCalls > stats, 2_000);
+  });
+
   it('a burst of events is answered by one refresh', async () => {
     const fake = new FakeDocker();
     const { src, of } = makeSource(fake, { intervalMs: 60_000, eventDebounceMs: 30 });
@@ -182,7 +199,7 @@ describe('ContainersSource (fake Engine)', () => {
     const fake = new FakeDocker();
     let listOpts: unknown;
     const list = fake.listContainers.bind(fake);
-    fake.listContainers = async (o: unknown) => ((listOpts = o), list(o));
+    fake.listContainers = async (o: { abortSignal?: AbortSignal }) => ((listOpts = o), list(o));
     const { src } = makeSource(fake, { project: 'shop' });
     src.start();
     await until(() => src.eventStreamOpen && listOpts);
@@ -218,6 +235,22 @@ describe('ContainersSource (fake Engine)', () => {
     expect(err.error).toBe('Docker did not answer within 100ms');
   });
 
+  it('a request that never settles, even when aborted, cannot wedge the polls or stop()', async () => {
+    const fake = new FakeDocker();
+    let calls = 0;
+    fake.listContainers = () => {
+      calls++;
+      return new Promise(() => {}); // like docker-modem when the abort lands mid-response
+    };
+    const { src, of } = makeSource(fake, { intervalMs: 20, requestTimeoutMs: 100 });
+    src.start();
+    await until(() => of('source-error')[0]);
+    await until(() => calls >= 2); // polling goes on
+    const t = Date.now();
+    await src.stop();
+    expect(Date.now() - t).toBeLessThan(100);
+  });
+
   it('stop() ends the stream and the timers; nothing is emitted after', async () => {
     const fake = new FakeDocker();
     const { src, events } = makeSource(fake, { intervalMs: 10 });
@@ -240,9 +273,12 @@ describe('describeDockerError', () => {
     [errno('ENOENT'), 'Docker socket not found: /var/run/docker.sock (is Docker installed and running?)'],
     [errno('EACCES'), 'permission denied on /var/run/docker.sock (is the user in the docker group?)'],
     [errno('ECONNREFUSED'), 'Docker is not listening on /var/run/docker.sock (is the daemon running?)'],
-    [new Error('not connected to ssh://root@127.0.0.1:2222: connection lost (no answer to keepalives); retrying in 4s'), 'SSH link down (ssh://root@127.0.0.1:2222: connection lost (no answer to keepalives); retrying in 4s)'],
+    [new Error('not connected to ssh://root@127.0.0.1:2222: connection lost (no answer to keepalives); retrying in 4s'), 'SSH link down (ssh://root@127.0.0.1:2222: connection lost (no answer to keepalives))'],
     [new Error('connection lost'), 'SSH link down: connection lost'],
-    [new Error('cannot open unix socket /var/run/docker.sock on ssh://root@h:22: open failed'), 'cannot reach the Docker socket /var/run/docker.sock on ssh://root@h:22: open failed (missing, no permission, or forwarding not allowed)'],
+    [
+      new Error('cannot open unix socket /var/run/docker.sock on ssh://root@h:22: (SSH) Channel open failure: open failed'),
+      'cannot open the Docker socket /var/run/docker.sock on ssh://root@h:22: the SSH server refused (open failed): the socket is missing, the SSH user may not open it, or AllowStreamLocalForwarding is off',
+    ],
     [new Error('cannot open unix socket /var/run/docker.sock on ssh://root@h:22: administratively prohibited'), 'the SSH server on ssh://root@h:22 does not allow forwarding the Docker socket (AllowStreamLocalForwarding)'],
     [Object.assign(new Error('(HTTP code 500) server error - boom '), { statusCode: 500, json: { message: 'boom' } }), 'Docker answered HTTP 500: boom'],
   ])('%s', (err, text) => {

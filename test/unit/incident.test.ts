@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, appendFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { formatClock, incidentClock, slugify, suggestSeverity } from '../../src/incident/clock.js';
+import { IncidentSession, listIncidents } from '../../src/incident/session.js';
+
+const T0 = Date.parse('2026-11-23T03:00:00Z');
+
+describe('incident', () => {
+  it('declares, records and replays to the same state', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hubops-inc-'));
+    let now = T0;
+    const s = IncidentSession.declare(dir, { sev: 1, title: 'API down: 502s!', service: 'api' }, { me: 'ana@box', now: () => now });
+    expect(s.state.id).toMatch(/^\d{4}-\d{2}-\d{2}-api-down-502s$/);
+    now += 60_000;
+    s.record({ type: 'note', text: 'restarted nothing yet' });
+    s.record({ type: 'phase-changed', from: 'triage', to: 'investigate' });
+    s.record({ type: 'update-sent', kind: 'update', text: 'x', fields: { eta: '30m' }, via: ['recorded'] });
+    s.record({ type: 'step-skipped', runbook: 'service-down', step: 'diagnosis-1', text: 'check', reason: 'known' });
+    const before = s.state;
+    s.close();
+    const again = IncidentSession.open(s.file, { me: 'bob@box', now: () => now });
+    expect(again.state).toEqual(before);
+    expect(again.readonly).toBe(false);
+    expect(again.state.timeline.map((t) => t.text)).toEqual([
+      'SEV1 declared: API down: 502s!',
+      'restarted nothing yet',
+      'phase triage → investigate',
+      'status update sent (recorded)',
+      'step skipped: check — known',
+    ]);
+    expect(listIncidents(dir).map((i) => i.id)).toEqual([before.id]);
+    again.close();
+  });
+
+  it('a second session is read-only and follows the writer live', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hubops-inc-'));
+    const w = IncidentSession.declare(dir, { sev: 2, title: 'slow' }, { me: 'ana@box' });
+    const r = IncidentSession.open(w.file, { me: 'bob@box' });
+    expect(r.readonly).toBe(true);
+    expect(r.heldBy?.pid).toBe(process.pid);
+    expect(() => r.record({ type: 'note', text: 'x' })).toThrow(/read-only/);
+    w.record({ type: 'note', text: 'from the writer' });
+    (r as unknown as { follower: { poll(): number } }).follower.poll();
+    expect(r.state.timeline.at(-1)?.text).toBe('from the writer');
+    r.close();
+    w.close();
+  });
+
+  it('resumes after a torn last line with everything before it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hubops-inc-'));
+    const w = IncidentSession.declare(dir, { sev: 1, title: 'x' }, { me: 'ana@box' });
+    w.record({ type: 'note', text: 'kept' });
+    w.close();
+    appendFileSync(w.file, '{"v":1,"seq":3,"at":"2026');
+    const r = IncidentSession.open(w.file);
+    expect(r.problems[0]!.message).toMatch(/torn last line/);
+    expect(r.state.timeline.at(-1)?.text).toBe('kept');
+    r.record({ type: 'note', text: 'after' });
+    expect(r.state.seq).toBe(3);
+    r.close();
+  });
+
+  it('clocks: response target, next update due, overdue, post-mortem due', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hubops-inc-'));
+    let now = T0;
+    const s = IncidentSession.declare(dir, { sev: 1, title: 'x' }, { now: () => now });
+    let c = incidentClock(s.state, T0 + 5 * 60_000);
+    expect(c.responseLeftMs).toBe(10 * 60_000);
+    expect(c.nextUpdateInMs).toBe(25 * 60_000);
+    now = T0 + 20 * 60_000;
+    s.record({ type: 'update-sent', kind: 'update', text: 'x', fields: {}, via: ['webhook'] });
+    c = incidentClock(s.state, T0 + 60 * 60_000);
+    expect(c.respondedInMs).toBe(20 * 60_000);
+    expect(c.overdue).toBe(true);
+    expect(c.nextUpdateInMs).toBe(-10 * 60_000);
+    // A failed send is not an update.
+    s.record({ type: 'update-sent', kind: 'update', text: 'x', fields: {}, via: ['webhook'], error: 'HTTP 500' });
+    expect(incidentClock(s.state, T0 + 60 * 60_000).overdue).toBe(true);
+    now = T0 + 90 * 60_000;
+    s.record({ type: 'resolved', rootCause: 'bad deploy', impact: 'all users', dataLoss: 'no' });
+    c = incidentClock(s.state, T0 + 100 * 60_000);
+    expect(c.durationMs).toBe(90 * 60_000);
+    expect(c.postmortemDue).toBe(new Date(T0 + 90 * 60_000 + 7 * 86_400_000).toISOString().slice(0, 10));
+    s.close();
+  });
+
+  it('formats clocks and suggests the higher severity when unsure', () => {
+    expect(formatClock(754_000)).toBe('12:34');
+    expect(formatClock(-61_000)).toBe('-01:01');
+    expect(formatClock(3 * 3_600_000 + 4 * 60_000)).toBe('3h04m');
+    expect(suggestSeverity([2, 1])).toBe(1);
+    expect(suggestSeverity([3, 2])).toBe(2);
+    expect(slugify('Déploiement raté — 502 !')).toBe('deploiement-rate-502');
+  });
+});
