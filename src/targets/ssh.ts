@@ -551,8 +551,10 @@ export class SshTarget implements Target {
           },
         };
         this.runs.add(active);
-        try {
-          client.exec(wrapped, (err, ch) => {
+        // sshd frees a session slot a moment after the channel closes, and its MaxSessions may be
+        // lower than ours: a refused channel is tried again a few times before it is an error.
+        let attempt = 0;
+        const openExec = () => client.exec(wrapped, (err, ch) => {
             if (settled) {
               // Gave up while the channel was opening: stop what just started, best effort.
               if (!err) {
@@ -566,6 +568,12 @@ export class SshTarget implements Target {
               return;
             }
             if (err) {
+              if (/Channel open failure/i.test(err.message) && attempt < 5 && client === this.client) {
+                attempt++;
+                const t = setTimeout(openExec, 100 * attempt);
+                timers.push(t);
+                return;
+              }
               finish(`cannot start the command on ${this.id}: ${err.message}`);
               return;
             }
@@ -584,6 +592,8 @@ export class SshTarget implements Target {
             ch.end();
             if (killReason !== undefined) startKill(ch);
           });
+        try {
+          openExec();
           execSent = true;
         } catch (err) {
           finish(`cannot start the command on ${this.id}: ${(err as Error).message}`);

@@ -37,7 +37,7 @@ const row = (figure, how, value, target) => rows.push({ figure, how, value, targ
       let ok = false;
       while (performance.now() - t0 < 10_000) {
         const screen = tmux('capture-pane', '-p', '-t', `b${i}`).stdout;
-        if (screen.includes('4 Metrics') && screen.includes('Tab next pane')) {
+        if (screen.includes('4 Metrics') && screen.includes('? help')) {
           ok = true;
           break;
         }
