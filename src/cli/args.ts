@@ -4,7 +4,7 @@ import { COMMANDS, GLOBAL_OPTIONS, findCommand, type CommandSpec } from './comma
 
 export interface ParsedArgs {
   command: CommandSpec;
-  values: Record<string, string | boolean | undefined>;
+  values: Record<string, string | boolean | string[] | undefined>;
   positionals: string[];
   help: boolean;
   version: boolean;
@@ -37,11 +37,11 @@ export function parseCliArgs(argv: string[]): ArgsResult {
   }
   const command = findCommand(commandName)!;
   const options = Object.fromEntries(
-    Object.entries({ ...GLOBAL_OPTIONS, ...command.options }).map(([n, o]) => [n, { type: o.type, ...(o.short ? { short: o.short } : {}) }]),
+    Object.entries({ ...GLOBAL_OPTIONS, ...command.options }).map(([n, o]) => [n, { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) }]),
   );
   try {
     const { values, positionals } = parseArgs({ args: rest, options, strict: true, allowPositionals: true });
-    const v = values as Record<string, string | boolean | undefined>;
+    const v = values as Record<string, string | boolean | string[] | undefined>;
     if (v.plain && v.json) return { ok: false, error: 'choose one of --plain and --json' };
     const maxPositionals = /\[(VERSION|ID)/.test(command.usage) ? 1 : 0;
     if (positionals.length > maxPositionals) {

@@ -2,6 +2,8 @@
 export interface OptionSpec {
   type: 'string' | 'boolean';
   short?: string;
+  /** May be given several times (values collected in order). */
+  multiple?: boolean;
   value?: string;
   help: string;
 }
@@ -37,11 +39,74 @@ export const COMMANDS: CommandSpec[] = [
       'When stdout is not a terminal, or with --plain / --json, prints one snapshot and exits.',
   },
   { name: 'demo', usage: 'hubops demo [--dir DIR]', summary: 'start a small local stack and open the console on it', built: false, options: { dir: { type: 'string', value: 'DIR', help: 'keep the demo config, journal and reports here' } } },
-  { name: 'incident', usage: 'hubops incident [--sev 1|2|3 --title TEXT]', summary: 'declare or resume an incident', built: false, options: { sev: { type: 'string', value: 'N', help: 'severity 1, 2 or 3' }, title: { type: 'string', value: 'TEXT', help: 'incident title' } } },
-  { name: 'release', usage: 'hubops release [VERSION | --bump major|minor|patch] --env NAME', summary: 'run a release: gate, deploy, smoke, watch window, report', built: false, options: { bump: { type: 'string', value: 'KIND', help: 'major, minor or patch' }, resume: { type: 'boolean', help: 'continue the release in progress' } } },
-  { name: 'watch', usage: 'hubops watch --env NAME [--duration D] [--interval I]', summary: 'run the watch window alone, after a deploy made by another tool', built: false, options: { duration: { type: 'string', value: 'D', help: 'window length, e.g. 30m' }, interval: { type: 'string', value: 'I', help: 'poll interval, e.g. 1m' } } },
-  { name: 'runbook', usage: 'hubops runbook [ID]', summary: 'list the runbooks, or step through one', built: false, options: {} },
-  { name: 'postmortem', usage: 'hubops postmortem [ID]', summary: 'write or refresh the post-mortem of an incident', built: false, options: {} },
+  {
+    name: 'incident',
+    usage: 'hubops incident [--sev 1|2|3 --title TEXT] [--symptom TEXT] [--service NAME]',
+    summary: 'declare or resume an incident',
+    built: true,
+    options: {
+      sev: { type: 'string', value: 'N', help: 'severity 1, 2 or 3 (when unsure between two, the higher: the smaller number)' },
+      title: { type: 'string', value: 'TEXT', help: 'incident title: what is broken, in a few words' },
+      symptom: { type: 'string', value: 'TEXT', help: 'what users or monitors see' },
+      service: { type: 'string', value: 'NAME', help: 'the affected service' },
+    },
+    details:
+      'With --sev and --title, declares an incident (you are its commander) and opens the console on it;\n' +
+      'with --plain (or no terminal) prints its id and journal instead. Without them, resumes the open\n' +
+      'incident (the most recent unresolved one), or exits 1 when there is none. A second hubops on the\n' +
+      'same incident watches it read-only and follows it live.\n' +
+      'Console keys: i declare, n note, p / P phase, S severity, H hand a role over, u status update,\n' +
+      'b runbooks, t timeline, R resolve (verify gate first), M post-mortem; q asks first while it is open.',
+  },
+  {
+    name: 'release',
+    usage: 'hubops release [VERSION | --bump major|minor|patch] --env NAME',
+    summary: 'run a release: gate, deploy, smoke, watch window, report',
+    built: true,
+    options: {
+      bump: { type: 'string', value: 'KIND', help: 'major, minor or patch (default: suggested from the commits)' },
+      resume: { type: 'boolean', help: 'continue the release in progress (samples already taken are kept; the gap counts as no data)' },
+      approve: { type: 'string', value: 'GATE', multiple: true, help: 'answer a gate without a prompt: pre-release' },
+      strategy: { type: 'string', value: 'NAME', help: 'deployment strategy (one the environment lists)' },
+      'on-soft': { type: 'string', value: 'ANSWER', help: 'continue or rollback at a soft breach (default in --plain: rollback)' },
+      override: { type: 'string', value: 'CHECK=REASON', multiple: true, help: 'pass a blocking gate check on purpose (blackout, backup, rollback), with a reason' },
+      'watch-duration': { type: 'string', value: 'D', help: "override the environment's watch duration, e.g. 5m" },
+      'watch-interval': { type: 'string', value: 'I', help: "override the environment's watch interval, e.g. 10s" },
+    },
+    details:
+      'Phases: pre-release gate, strategy, deploy, smoke tests, watch window, then tag + changelog, or rollback.\n' +
+      'The report is appended phase by phase under <reports>/releases/. Exit status: 0 Released, 1 Rolled-Back or Aborted.\n' +
+      'With --plain (or no terminal), every gate must be answered by flags; an unanswered gate fails closed (Aborted).',
+  },
+  {
+    name: 'watch',
+    usage: 'hubops watch --env NAME [--duration D] [--interval I]',
+    summary: 'run the watch window alone, after a deploy made by another tool',
+    built: true,
+    options: {
+      duration: { type: 'string', value: 'D', help: 'window length, e.g. 30m' },
+      interval: { type: 'string', value: 'I', help: 'poll interval, e.g. 1m' },
+      'on-soft': { type: 'string', value: 'ANSWER', help: 'continue or rollback at a soft breach (default in --plain: rollback)' },
+      previous: { type: 'string', value: 'VERSION', help: 'version the rollback command goes back to (default: the last tag)' },
+    },
+    details: 'Same decisions and automatic rollback (the environment\'s rollback command) as a release. Exit 0 passed, 1 rolled back.',
+  },
+  {
+    name: 'runbook',
+    usage: 'hubops runbook [ID]',
+    summary: "list the runbooks, or print one's steps",
+    built: true,
+    options: {},
+    details: 'Runbooks come from the shipped runbooks/, the config folder\'s runbooks/ and the folders under runbooks:.\nDuring an incident, b in the console steps through one (done, skip with a reason, run a step\'s command).',
+  },
+  {
+    name: 'postmortem',
+    usage: 'hubops postmortem [ID]',
+    summary: 'write or refresh the post-mortem of an incident',
+    built: true,
+    options: {},
+    details: 'ID: an incident id or a unique prefix (default: the most recent). An existing file keeps your edits:\nonly the text between its timeline markers is refreshed from the journal.',
+  },
   { name: 'status', usage: 'hubops status [--env NAME] [--json]', summary: 'print one snapshot of the four panes; exit 1 when a health check fails', built: true, options: {} },
   {
     name: 'check',

@@ -2,6 +2,7 @@ import { EXIT } from './exit-codes.js';
 import { parseCliArgs, type ParsedArgs } from './args.js';
 import { commandHelp, mainHelp } from './commands.js';
 import { findConfigFile, formatProblem, loadConfigFile, pickEnvironment, type LoadedConfig } from '../config/load.js';
+import type { IncidentSession } from '../incident/session.js';
 
 export interface Out {
   write(s: string): unknown;
@@ -27,6 +28,10 @@ export interface ConsoleContext {
   envName: string;
   readonly: boolean;
   color: boolean;
+  /** Folder holding the shipped runbooks/ and templates/. */
+  packageRoot?: string;
+  /** An incident just declared or opened by `hubops incident`; otherwise an open one is resumed. */
+  incident?: IncidentSession;
 }
 
 export async function runCli(argv: string[], io: CliIO): Promise<number> {
@@ -71,9 +76,40 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   }
   const { loaded } = result;
   for (const w of loaded.warnings) io.stderr.write(`${formatProblem(w, io.cwd)}\n`);
+  const warn = (s: string) => io.stderr.write(`hubops: ${s}\n`);
+  if (args.command.name === 'postmortem') {
+    const { runPostmortemCommand } = await import('./postmortem.js');
+    return runPostmortemCommand({ loaded, id: args.positionals[0], say, warn, cwd: io.cwd });
+  }
+  if (args.command.name === 'runbook') {
+    const { runRunbookCommand } = await import('./runbook.js');
+    return runRunbookCommand({ loaded, packageRoot: io.packageRoot, id: args.positionals[0], json: Boolean(args.values.json), say, warn, cwd: io.cwd });
+  }
   const picked = pickEnvironment(loaded.config, args.values.env as string | undefined);
   if ('error' in picked) return fail(picked.error);
+  if (args.command.name === 'incident') {
+    const { runIncidentCommand } = await import('./incident.js');
+    const interactive = Boolean(io.stdout.isTTY) && io.stdinIsTTY && !args.values.plain && !args.values.json;
+    const readonly = Boolean(args.values.readonly) || loaded.config.readonly;
+    const color = !('NO_COLOR' in io.env && io.env.NO_COLOR !== '');
+    return runIncidentCommand({
+      loaded,
+      envName: picked.name,
+      values: args.values,
+      interactive,
+      json: Boolean(args.values.json),
+      say,
+      warn,
+      cwd: io.cwd,
+      openConsole: (incident) => io.openConsole({ loaded, envName: picked.name, readonly, color, packageRoot: io.packageRoot, incident }),
+    });
+  }
 
+  if (args.command.name === 'release' || args.command.name === 'watch') {
+    const { runReleaseCommand } = await import('./release.js');
+    const interactive = Boolean(io.stdout.isTTY) && io.stdinIsTTY && !args.values.plain && !args.values.json;
+    return runReleaseCommand({ loaded, envName: picked.name, args, interactive, say, warn: (s) => io.stderr.write(`hubops: ${s}\n`) });
+  }
   return runConsole(args, io, loaded, picked.name, say);
 }
 
@@ -88,5 +124,5 @@ async function runConsole(args: ParsedArgs, io: CliIO, loaded: LoadedConfig, env
     return args.command.name === 'status' && !snap.ok ? EXIT.failed : EXIT.ok;
   }
   const color = !('NO_COLOR' in io.env && io.env.NO_COLOR !== '');
-  return io.openConsole({ loaded, envName, readonly: Boolean(args.values.readonly) || loaded.config.readonly, color });
+  return io.openConsole({ loaded, envName, readonly: Boolean(args.values.readonly) || loaded.config.readonly, color, packageRoot: io.packageRoot });
 }

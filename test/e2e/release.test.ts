@@ -1,0 +1,221 @@
+// Release end to end, non-interactive (as CI would run it): the real sshd as the target (deploy
+// and rollback really change a VERSION file there), the real Prometheus scraping a test service
+// whose error rate the test turns, a watch window compressed to seconds.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startMetricsService, type MetricsService } from '../fixtures/metrics-service.js';
+import { tempDir, type TempDir } from '../fixtures/procs.js';
+import { startPrometheus, type Prom } from '../fixtures/prometheus.js';
+import { startSshd, type Sshd } from '../fixtures/sshd.js';
+
+const root = new URL('../..', import.meta.url).pathname;
+const bin = join(root, 'bin', 'hubops');
+
+let sshd: Sshd;
+let svc: MetricsService;
+let prom: Prom;
+const dirs: TempDir[] = [];
+
+beforeAll(async () => {
+  [sshd, svc] = await Promise.all([startSshd(), startMetricsService({ requestsPerSecond: 50, errorRatio: 0.05, latencySeconds: 0.02 })]);
+  prom = await startPrometheus({ targets: [svc.target], scrapeInterval: '1s' });
+  // Give Prometheus a little history for the baseline.
+  await prom.waitForSamples('sum(rate(http_requests_total[5s]))', 20_000);
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.allSettled([prom?.stop(), svc?.stop(), sshd?.stop()]);
+  for (const d of dirs) d.remove();
+});
+
+function git(cwd: string, ...args: string[]) {
+  const r = spawnSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' } });
+  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+/** A repository to release, a "server" folder reached over SSH, and a config tying them. */
+function project(): { dir: string; server: string } {
+  const t = tempDir('hubops-rel-');
+  dirs.push(t);
+  const dir = t.path;
+  const server = t.join('server');
+  mkdirSync(server);
+  writeFileSync(join(server, 'VERSION'), '1.0.0');
+  git(dir, 'init', '-q', '-b', 'main');
+  git(dir, 'config', 'user.email', 't@example.invalid');
+  git(dir, 'config', 'user.name', 'Test');
+  writeFileSync(join(dir, '.gitignore'), 'server/\n.hubops/\ndocs/\n');
+  writeFileSync(join(dir, 'CHANGELOG.md'), '# Changelog\n\n## [Unreleased]\n\n### Added\n- a new endpoint\n\n## [1.0.0] - 2026-01-01\n- first\n');
+  const q = (p: string) => JSON.stringify(p);
+  writeFileSync(
+    join(dir, 'hubops.yaml'),
+    [
+      'project: shop',
+      'environments:',
+      '  prod:',
+      `    target: ssh://${sshd.user}@127.0.0.1:${sshd.port}`,
+      `    ssh: { identityFile: ${q(sshd.identityFile)}, knownHosts: ${q(sshd.knownHostsFile)} }`,
+      '    health:',
+      `      - { name: api, http: "${svc.url}/health" }`,
+      '    metrics:',
+      `      prometheus: "${prom.url}"`,
+      '      errorRate: \'sum(rate(http_requests_total{code=~"5.."}[4s])) / sum(rate(http_requests_total[4s]))\'',
+      "      p99: 'histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket[4s])))'",
+      '    watch: { duration: 12s, interval: 2s, noDataGrace: 4s, consecutiveErrors: 3 }',
+      '    release:',
+      `      deploy: "printf %s {{version}} > ${server}/VERSION && echo deployed {{version}}"`,
+      `      rollback: "printf %s {{previous}} > ${server}/VERSION && echo rolled back to {{previous}}"`,
+      `      current: "cat ${server}/VERSION"`,
+      `      smoke: [ { name: health, http: "${svc.url}/health" } ]`,
+      '      strategies: [all-at-once]',
+      '',
+    ].join('\n'),
+  );
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-qm', 'feat: first');
+  git(dir, 'tag', '-a', 'v1.0.0', '-m', 'v1.0.0');
+  writeFileSync(join(dir, 'api.txt'), 'endpoint');
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-qm', 'feat(api): a new endpoint');
+  return { dir, server };
+}
+
+const FLAGS = ['--plain', '--env', 'prod', '--approve', 'pre-release', '--strategy', 'all-at-once'];
+
+/** Runs hubops; `onLine` sees each line of its output as it comes (to act mid-release). */
+function hubops(cwd: string, args: string[], onLine?: (l: string, kill: () => void) => void): Promise<{ code: number | null; signal: string | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], { cwd, env: { ...process.env, HUBOPS_CONFIG: '' } });
+    let out = '';
+    let carry = '';
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const parts = (carry + d.toString()).split('\n');
+      carry = parts.pop() ?? '';
+      for (const l of parts) onLine?.(l, () => child.kill('SIGKILL'));
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code, signal) => resolve({ code, signal, out }));
+  });
+}
+
+/**
+ * Waits until the last 25 s of the service's error ratio and p99 are back to normal, so one test's
+ * fault does not leak into the next test's baseline.
+ */
+async function settle(): Promise<void> {
+  svc.set({ errorRatio: 0.05, latencySeconds: 0.02 });
+  await prom.waitForValue('max_over_time((sum(rate(http_requests_total{code="500"}[4s])) / sum(rate(http_requests_total[4s])))[25s:1s])', (v) => v < 0.08, 60_000);
+  await prom.waitForValue('max_over_time(histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket[4s])))[25s:1s])', (v) => v < 0.03, 60_000);
+}
+
+const reports = (dir: string) => (existsSync(join(dir, 'docs', 'releases')) ? readdirSync(join(dir, 'docs', 'releases')).sort() : []);
+
+describe('hubops release on real parts', () => {
+  it('a clean release: Released, tagged, changelog promoted, report written', async () => {
+    await settle();
+    const { dir, server } = project();
+    const r = await hubops(dir, ['release', ...FLAGS]);
+    expect(r.out).toContain('verdict: Released');
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(server, 'VERSION'), 'utf8')).toBe('1.1.0');
+    expect(git(dir, 'tag', '--list', 'v1.1.0')).toBe('v1.1.0');
+    expect(readFileSync(join(dir, 'CHANGELOG.md'), 'utf8')).toMatch(/## \[Unreleased\]\n\n## \[1\.1\.0\] - \d{4}-\d{2}-\d{2}\n\n### Added\n- a new endpoint/);
+    const [rep] = reports(dir);
+    expect(rep).toMatch(/^release_1\.1\.0_prod_\d{4}-\d{2}-\d{2}-\d{4}\.md$/);
+    const text = readFileSync(join(dir, 'docs', 'releases', rep!), 'utf8');
+    for (const h of ['Phase 1 — pre-release gate', 'Phase 2 — strategy', 'Phase 3 — execute', 'Phase 4 — smoke tests', 'Phase 5 — watch window', 'Phase 6 — commit', 'Verdict: Released']) expect(text).toContain(h);
+  }, 120_000);
+
+  it('errors x3 after the deploy: automatic rollback, both reports', async () => {
+    await settle();
+    const { dir, server } = project();
+    const r = await hubops(dir, ['release', ...FLAGS], (l) => {
+      if (l.startsWith('watch window:')) svc.set({ errorRatio: 0.4 });
+      // The rollback command puts the old version back: the fault goes with the new one.
+      if (l.startsWith('rolling back:')) svc.set({ errorRatio: 0.05 });
+    });
+    expect(r.out).toMatch(/verdict: Rolled-Back — hard breach: .*errorRate/);
+    expect(r.code).toBe(1);
+    expect(readFileSync(join(server, 'VERSION'), 'utf8')).toBe('1.0.0');
+    expect(git(dir, 'tag', '--list', 'v1.1.0')).toBe('');
+    const files = reports(dir);
+    expect(files.map((f) => f.split('_')[0])).toEqual(['release', 'rollback']);
+    expect(readFileSync(join(dir, 'docs', 'releases', files[1]!), 'utf8')).toContain('back on 1.0.0');
+  }, 120_000);
+
+  it('latency drift into the soft band: a gate, answered by --on-soft continue', async () => {
+    await settle();
+    const { dir } = project();
+    // 0.02 → 0.04 s is 2× the baseline p99: inside the soft band (>= 1.5×), under hard (3×).
+    const r = await hubops(dir, ['release', ...FLAGS, '--on-soft', 'continue'], (l) => {
+      if (l.startsWith('watch window:')) svc.set({ latencySeconds: 0.04 });
+    });
+    svc.set({ latencySeconds: 0.02 });
+    expect(r.out).toMatch(/soft breach: .*p99/);
+    expect(r.out).toContain('verdict: Released');
+  }, 120_000);
+
+  it('a silent metrics source is a failure: Rolled-Back for no data', async () => {
+    await settle();
+    const { dir } = project();
+    // Point the metrics at a series that does not exist: every query answers with no data.
+    const cfg = join(dir, 'hubops.yaml');
+    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace(/http_requests_total\{code=~"5\.\."\}/, 'no_such_metric_total'));
+    git(dir, 'commit', '-qam', 'fix: point at nothing');
+    const r = await hubops(dir, ['release', ...FLAGS]);
+    expect(r.out).toMatch(/verdict: Rolled-Back — hard breach: .*no data/);
+    expect(r.code).toBe(1);
+  }, 120_000);
+
+  it('kill -9 mid-window, then --resume continues with the samples already taken', async () => {
+    await settle();
+    const { dir, server } = project();
+    const first = await hubops(dir, ['release', ...FLAGS], (l, kill) => {
+      if (/^ {2}interval 2:/.test(l)) kill();
+    });
+    expect(first.signal).toBe('SIGKILL');
+    const journalDir = join(dir, '.hubops', 'releases');
+    const [journal] = readdirSync(journalDir).filter((f) => f.endsWith('.jsonl'));
+    const before = readFileSync(join(journalDir, journal!), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string });
+    const samplesBefore = before.filter((e) => e.type === 'sample').length;
+    expect(samplesBefore).toBeGreaterThanOrEqual(2);
+    expect(before.some((e) => e.type === 'verdict')).toBe(false);
+
+    const second = await hubops(dir, ['release', '--resume', ...FLAGS]);
+    expect(second.out).toContain(`watch window resumed with ${samplesBefore} samples already taken`);
+    expect(second.out).toContain('verdict: Released');
+    const after = readFileSync(join(journalDir, journal!), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string });
+    expect(after.slice(0, before.length)).toEqual(before);
+    expect(after.filter((e) => e.type === 'sample').length).toBeGreaterThan(samplesBefore);
+    expect(readFileSync(join(server, 'VERSION'), 'utf8')).toBe('1.1.0');
+  }, 180_000);
+
+  it('hubops watch alone: passes on a healthy service, rolls back on errors', async () => {
+    await settle();
+    const { dir, server } = project();
+    const ok = await hubops(dir, ['watch', '--plain', '--env', 'prod', '--duration', '6s', '--interval', '2s', '--previous', '0.9.0']);
+    expect(ok.out).toContain('verdict: Released — watch window passed');
+    expect(ok.code).toBe(0);
+    const bad = await hubops(dir, ['watch', '--plain', '--env', 'prod', '--duration', '10s', '--interval', '2s', '--previous', '0.9.0'], (l) => {
+      if (l.startsWith('watch window:')) svc.set({ errorRatio: 0.4 });
+      if (l.startsWith('rolling back:')) svc.set({ errorRatio: 0.05 });
+    });
+    expect(bad.out).toMatch(/verdict: Rolled-Back — hard breach: .*errorRate/);
+    expect(bad.code).toBe(1);
+    expect(readFileSync(join(server, 'VERSION'), 'utf8')).toBe('0.9.0');
+  }, 120_000);
+
+  it('an unanswered gate fails closed: Aborted, nothing deployed', async () => {
+    const { dir, server } = project();
+    const r = await hubops(dir, ['release', '--plain', '--env', 'prod']);
+    expect(r.out).toContain('not approved (pass --approve pre-release): failing closed');
+    expect(r.out).toContain('verdict: Aborted');
+    expect(r.code).toBe(1);
+    expect(readFileSync(join(server, 'VERSION'), 'utf8')).toBe('1.0.0');
+  }, 60_000);
+});
