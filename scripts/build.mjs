@@ -60,3 +60,21 @@ await build({
   },
   define: { 'process.env.NODE_ENV': '"production"', __HUBOPS_VERSION__: JSON.stringify(pkg.version) },
 });
+
+// The programs `hubops demo` runs as its own processes (the shop API, its worker, and shopctl,
+// which the demo's deploy.sh calls): separate, dependency-free entry points, no code splitting.
+await build({
+  entryPoints: {
+    'demo-shop': join(root, 'src', 'demo', 'shop-service.ts'),
+    'demo-worker': join(root, 'src', 'demo', 'worker.ts'),
+    'demo-ctl': join(root, 'src', 'demo', 'ctl.ts'),
+  },
+  outdir: out,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node22',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  legalComments: 'none',
+});

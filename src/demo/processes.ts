@@ -1,0 +1,171 @@
+// The demo's processes as containers-pane rows: CPU from /proc/<pid>/stat deltas, memory from
+// /proc/<pid>/status (VmRSS), and the source that emits them.
+
+import { readFileSync } from 'node:fs';
+import type { ContainerRow, Emit, Source } from '../live/events.js';
+
+/** Clock ticks per second for /proc times (USER_HZ): 100 on every Linux hubops runs on. */
+const CLK_TCK = 100;
+
+export interface ProcTimes {
+  /** utime + stime, in clock ticks. */
+  ticks: number;
+  /** Process state letter (R, S, D, Z, …). */
+  state: string;
+}
+
+/** /proc/<pid>/stat → CPU ticks used and state; undefined when the process is gone. */
+export function readProcTimes(pid: number): ProcTimes | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // comm (field 2) may hold spaces and parentheses: the fields after it start after the last ')'.
+  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  // rest[0] is field 3 (state); utime and stime are fields 14 and 15.
+  const utime = Number(rest[11]);
+  const stime = Number(rest[12]);
+  if (!Number.isFinite(utime) || !Number.isFinite(stime)) return undefined;
+  return { ticks: utime + stime, state: rest[0] ?? '?' };
+}
+
+/** Resident memory from /proc/<pid>/status, in bytes; undefined when unknown. */
+export function readRssBytes(pid: number): number | undefined {
+  try {
+    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when pid exists and is not a zombie. */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  const t = readProcTimes(pid);
+  return t !== undefined && t.state !== 'Z' && t.state !== 'X';
+}
+
+/** CPU % of one core per pid, from two successive samples (like `docker stats`). */
+export class CpuSampler {
+  private readonly last = new Map<number, { ticks: number; at: number }>();
+
+  /** undefined for the first sample of a pid, or when /proc cannot be read. */
+  sample(pid: number, now: number): number | undefined {
+    const t = readProcTimes(pid);
+    if (!t) {
+      this.last.delete(pid);
+      return undefined;
+    }
+    const prev = this.last.get(pid);
+    this.last.set(pid, { ticks: t.ticks, at: now });
+    if (!prev || now <= prev.at) return undefined;
+    const pct = ((t.ticks - prev.ticks) / CLK_TCK / ((now - prev.at) / 1000)) * 100;
+    return Math.max(0, Math.round(pct * 10) / 10);
+  }
+
+  /** Forget pids not in `keep` (processes that were replaced). */
+  retain(keep: readonly number[]): void {
+    for (const pid of this.last.keys()) if (!keep.includes(pid)) this.last.delete(pid);
+  }
+}
+
+/** What happened to a demo process (for `container-event`s and immediate refreshes). */
+export interface DemoProcessEvent {
+  type: 'process';
+  name: string;
+  action: 'start' | 'die' | 'restarting';
+  pid?: number;
+  at: number;
+  /** For `die`: exit code, or the signal that ended it. */
+  code?: number | null;
+  signal?: string | null;
+}
+
+export interface DemoFaultEvent {
+  type: 'faults';
+  at: number;
+  faults: Record<string, unknown>;
+}
+
+export type DemoStackEvent = DemoProcessEvent | DemoFaultEvent;
+
+/** What ProcessesSource needs from the stack (DemoStack has it). */
+export interface ProcessRowsProvider {
+  processes(now?: number): ContainerRow[];
+  /** Probes what the rows' `health` shows (the API's /health). Never rejects. */
+  refreshHealth(): Promise<void>;
+  subscribe(listener: (e: DemoStackEvent) => void): () => void;
+}
+
+export interface ProcessesSourceOptions {
+  stack: ProcessRowsProvider;
+  intervalMs: number;
+  emit: Emit;
+  now?: () => number;
+}
+
+/**
+ * The containers pane's source for `hubops demo`: `{type: 'containers', rows}` every interval
+ * (the first at start), and at once, with a `container-event`, when a process starts or dies, so a
+ * crash shows within the same refresh. Never throws.
+ */
+export class ProcessesSource implements Source {
+  private readonly now: () => number;
+  private timer: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private inflight: Promise<void> | undefined;
+  private stopped = false;
+  private started = false;
+
+  constructor(private readonly opts: ProcessesSourceOptions) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  start(): void {
+    if (this.started || this.stopped) return;
+    this.started = true;
+    this.unsubscribe = this.opts.stack.subscribe((e) => {
+      if (this.stopped || e.type !== 'process') return;
+      this.opts.emit({ type: 'container-event', at: e.at, id: `demo/${e.name}`, name: e.name, action: e.action });
+      this.emitRows();
+    });
+    void this.tick();
+    this.timer = setInterval(() => void this.tick(), this.opts.intervalMs);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    this.unsubscribe?.();
+    await this.inflight;
+  }
+
+  private tick(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    this.inflight ??= this.opts.stack
+      .refreshHealth()
+      .catch(() => undefined)
+      .then(() => this.emitRows())
+      .finally(() => {
+        this.inflight = undefined;
+      });
+    return this.inflight;
+  }
+
+  private emitRows(): void {
+    if (this.stopped) return;
+    try {
+      const at = this.now();
+      this.opts.emit({ type: 'containers', at, rows: this.opts.stack.processes(at) });
+    } catch (err) {
+      this.opts.emit({ type: 'source-error', at: this.now(), pane: 'containers', source: 'demo', error: (err as Error).message });
+    }
+  }
+}
