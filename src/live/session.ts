@@ -31,6 +31,11 @@ export class LiveSession {
     readonly loaded: LoadedConfig,
     readonly envName: string,
     private readonly now: () => number = Date.now,
+    /**
+     * What fills the containers pane when it is not Docker (the demo's processes), and how to
+     * restart one of its rows.
+     */
+    private readonly rows?: { source: (emit: LiveStore['emit']) => Source; restart: (name: string) => Promise<{ ok: boolean; error?: string; durationMs: number }> },
   ) {
     const env = loaded.config.environments[envName]!;
     this.refreshMs = env.refresh;
@@ -42,7 +47,9 @@ export class LiveSession {
     this.logs = new LogsModel(env.logs.map((l) => l.name));
     this.store.tap((e) => this.logs.onEvent(e));
 
-    if (docker && env.docker) {
+    if (rows) {
+      this.sources.push(rows.source(emit));
+    } else if (docker && env.docker) {
       this.sources.push(
         new ContainersSource({ docker, project: env.docker.project, intervalMs: env.refresh, emit, now, where: `${env.docker.socket}${env.target === 'local' ? '' : ` on ${env.target}`}` }),
       );
@@ -87,6 +94,7 @@ export class LiveSession {
 
   async restartContainer(name: string): Promise<{ ok: boolean; error?: string; durationMs: number }> {
     if (this.loaded.config.readonly) return { ok: false, error: 'read-only', durationMs: 0 };
+    if (this.rows) return this.rows.restart(name);
     if (!this.docker) return { ok: false, error: 'no Docker source for this environment', durationMs: 0 };
     return restartContainer(this.docker, name);
   }

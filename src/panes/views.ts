@@ -17,6 +17,8 @@ export interface ViewContext {
   env: Environment;
   now: number;
   refreshMs: number;
+  /** The containers pane is fed by something other than Docker (the demo's processes). */
+  processRows?: boolean;
 }
 
 const worst = (a: PaneStatus, b: PaneStatus): PaneStatus => {
@@ -45,7 +47,7 @@ function header(s: LiveState, pane: PaneId, ctx: ViewContext, at: number | undef
 }
 
 export function containersView(s: LiveState, ctx: ViewContext): PaneHeader & { rows: ContainerRow[] } {
-  if (!ctx.env.docker) return { status: 'none', notices: ['no source configured'], rows: [] };
+  if (!ctx.env.docker && !ctx.processRows) return { status: 'none', notices: ['no source configured'], rows: [] };
   const rows = s.containers.rows;
   let base: PaneStatus = s.containers.at === undefined ? 'unknown' : 'ok';
   if (rows.some((r) => r.state !== 'running' || r.health === 'unhealthy')) base = 'degraded';

@@ -12,19 +12,24 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const rows = [];
 const row = (figure, how, value, target) => rows.push({ figure, how, value, target });
 
+const errorText = (err) => `error: ${String(err?.message ?? err).split('\n')[0]}`;
+
 // 1. `hubops --version`: the whole process, 10 runs.
-{
+try {
   const times = [];
   for (let i = 0; i < 10; i++) {
     const t0 = process.hrtime.bigint();
-    spawnSync(process.execPath, [bin, '--version']);
+    const r = spawnSync(process.execPath, [bin, '--version']);
+    if (r.status !== 0) throw new Error(`hubops --version exited ${r.status}: ${String(r.stderr).trim()}`);
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
   row('hubops --version wall time', 'whole process, 10 runs', `${median(times).toFixed(0)} ms`, '<= 150 ms');
+} catch (err) {
+  row('hubops --version wall time', 'whole process, 10 runs', errorText(err), '<= 150 ms');
 }
 
 // 2. Console start to first full frame, in a real terminal (tmux), 5 runs.
-{
+try {
   const dir = mkdtempSync(join(tmpdir(), 'hubops-bench-'));
   writeFileSync(join(dir, 'hubops.yaml'), 'project: bench\nenvironments:\n  local:\n    target: local\n');
   const sock = join(dir, 'tmux.sock');
@@ -51,6 +56,45 @@ const row = (figure, how, value, target) => rows.push({ figure, how, value, targ
     rmSync(dir, { recursive: true, force: true });
   }
   row('console start to first full frame', 'tmux 80x24, 5 runs (includes tmux start-up)', `${median(times).toFixed(0)} ms`, '<= 400 ms');
+} catch (err) {
+  row('console start to first full frame', 'tmux 80x24, 5 runs (includes tmux start-up)', errorText(err), '<= 400 ms');
+}
+
+// 3. Pure engines, bundled from source for the measurement.
+try {
+  const { build } = await import('esbuild');
+  const dir = mkdtempSync(join(tmpdir(), 'hubops-bench-mod-'));
+  try {
+    const entries = { watch: join(root, 'src/release/watch/bench.ts'), chart: join(root, 'src/metrics/chart.ts') };
+    await build({ entryPoints: entries, outdir: dir, bundle: true, platform: 'node', format: 'esm', outExtension: { '.js': '.mjs' }, logLevel: 'warning' });
+    const { benchWatch } = await import(join(dir, 'watch.mjs'));
+    const { benchChart } = await import(join(dir, 'chart.mjs'));
+    const w = [];
+    for (let i = 0; i < 5; i++) w.push(benchWatch());
+    row('watch engine', 'replay of a 10,000-sample window, median of 5', `${median(w).toFixed(1)} ms`, '<= 50 ms');
+    row('braille chart 80x8, 120 points', 'mean of 500 renders', `${benchChart().toFixed(3)} ms`, 'fits a 50 ms frame');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+} catch (err) {
+  row('watch engine / braille chart', 'bundled from source', errorText(err), '');
+}
+
+// 4. Live figures (test/bench/live.ts, bundled with the fixtures it uses): log flood ingest on a
+// private dockerd against raw `docker logs -f`, key → screen latency and RSS during the flood, and
+// idle cost against gtop. Progress goes to stderr; every row reports `error: …` rather than throw.
+try {
+  const { build } = await import('esbuild');
+  const dir = mkdtempSync(join(tmpdir(), 'hubops-bench-live-'));
+  try {
+    await build({ entryPoints: { live: join(root, 'test/bench/live.ts') }, outdir: dir, bundle: true, platform: 'node', format: 'esm', outExtension: { '.js': '.mjs' }, logLevel: 'warning' });
+    const { benchLive } = await import(join(dir, 'live.mjs'));
+    await benchLive({ root, row, log: (m) => process.stderr.write(`bench: ${m}\n`) });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+} catch (err) {
+  row('live figures (log flood, keys, RSS, idle)', 'test/bench/live.ts', errorText(err), '');
 }
 
 console.log(`hubops bench on ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.versions.node}\n`);
