@@ -1,4 +1,4 @@
-import { useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { Box, Text, useApp, useInput } from 'ink';
 import type { Environment } from '../src/config/schema.js';
 import { confirmAccepted, restartPrompt } from '../src/containers/actions.js';
@@ -8,8 +8,11 @@ import { PANE_TITLES } from '../src/panes/pane-ids.js';
 import { containersView, healthView, logsView, metricsView } from '../src/panes/views.js';
 import { BottomBar, TopBar } from './Bars.js';
 import { HelpOverlay } from './HelpOverlay.js';
-import { activeKeys, bottomKeys, intentFor, keyName, type KeyContext, type KeyMap } from './keymap.js';
-import { BOTTOM_BAR_ROWS, paneRects, tooSmall, TOP_BAR_ROWS } from './layout.js';
+import { activeKeys, bottomKeys, displayKey, intentFor, keyName, type KeyContext, type KeyMap } from './keymap.js';
+import { consoleLayout, tooSmall } from './layout.js';
+import { incidentKeyState, type IncidentController, type IncidentSnapshot } from './incident/controller.js';
+import { IncidentBar } from './incident/IncidentBar.js';
+import { IncidentPanel } from './incident/IncidentPanel.js';
 import { PaneFrame } from './PaneFrame.js';
 import { ContainersBody } from './panes/ContainersBody.js';
 import { HealthBody } from './panes/HealthBody.js';
@@ -44,7 +47,13 @@ export interface AppProps {
   now?: () => number;
   /** Draws charts for the metrics pane (braille lines); none in tests that do not care. */
   chart?: (points: { t: number; v: number | null }[], width: number, height: number) => string[];
+  /** Incident mode (declare, runbooks, updates, resolve); without it those keys do not act. */
+  incident?: IncidentController;
+  /** A first message for the bottom bar (e.g. the incident that was resumed). */
+  startMessage?: string;
 }
+
+const NO_INCIDENT = { subscribe: () => () => {}, getSnapshot: () => undefined };
 
 export function App(props: AppProps) {
   const { cols, rows } = useTerminalSize(props.size);
@@ -53,14 +62,20 @@ export function App(props: AppProps) {
   const store = useMemo(() => props.store ?? new LiveStore(props.env), [props.store, props.env]);
   const logs = useMemo(() => props.logs ?? new LogsModel(props.env.logs.map((l) => l.name)), [props.logs, props.env]);
   const live = useSyncExternalStore(store.subscribe, store.getState);
-  const rects = useMemo(() => paneRects(cols, rows), [cols, rows]);
+  const ctrl = props.incident;
+  const incident: IncidentSnapshot | undefined = useSyncExternalStore(ctrl?.subscribe ?? NO_INCIDENT.subscribe, ctrl?.getSnapshot ?? NO_INCIDENT.getSnapshot);
+  const panelOpen = Boolean(incident && (incident.ui.panel.kind !== 'none' || incident.ui.form));
+  const barRows = incident?.state ? 1 + (incident.banner ? 1 : 0) : 0;
+  const layout = useMemo(() => consoleLayout(cols, rows, { barRows, panel: panelOpen }), [cols, rows, barRows, panelOpen]);
+  const rects = layout.panes;
 
   // The reducer needs a view of the data (buffer sizes, container count) at the moment of the key.
   const dataRef = useRef<ShellData>({ logSources: [ALL_SOURCES], logView: { size: 0, offset: 0, rows: 1 }, containerCount: 0 });
   // The shell state lives in a ref as well, so that several keys in one input chunk (a fast typist,
   // tmux send-keys, a paste) each see the state the previous one left.
-  const shellRef = useRef<ShellState>(initialShell);
-  const [shell, setShell] = useState<ShellState>(initialShell);
+  const first: ShellState = props.startMessage ? { ...initialShell, message: { text: props.startMessage, error: /could not/.test(props.startMessage) } } : initialShell;
+  const shellRef = useRef<ShellState>(first);
+  const [shell, setShell] = useState<ShellState>(first);
   const dispatch = (i: Intent) => {
     shellRef.current = shellReducer(shellRef.current, i, dataRef.current);
     setShell(shellRef.current);
@@ -74,7 +89,9 @@ export function App(props: AppProps) {
     logView: { size: buffer.viewSize, offset: buffer.viewOffset, rows: logRows },
     containerCount: live.containers.rows.length,
   };
-  const keyCtx: KeyContext = { readonly: props.readonly, filterActive: buffer.filter !== null, logRows };
+  const keyCtx: KeyContext = { readonly: props.readonly, filterActive: buffer.filter !== null, logRows, incident: incident ? incidentKeyState(incident) : undefined };
+  // Several keys in one chunk: each must see what the previous one did to the incident UI.
+  const keyCtxNow = (): KeyContext => ({ ...keyCtx, incident: ctrl ? incidentKeyState(ctrl.getSnapshot()) : undefined });
   const say = (text: string, error = false) => dispatch({ type: 'message', text, error });
 
   function perform(intent: Intent): void {
@@ -123,22 +140,36 @@ export function App(props: AppProps) {
         dispatch(intent);
         if (shell.prompt?.kind === 'confirm') say(`cancelled: nothing was done to ${shell.prompt.subject}`);
         return;
+      case 'incident':
+        ctrl?.perform(intent.op);
+        return;
+      case 'incident-key':
+        ctrl?.key(intent.name);
+        return;
       default:
         dispatch(intent);
     }
   }
 
   const leaving = useRef(false);
+  const leave = (how: 'quit' | 'interrupt') => {
+    if (leaving.current) return;
+    leaving.current = true;
+    props.onExit(how);
+    exit();
+  };
+  useEffect(() => {
+    if (!ctrl) return;
+    ctrl.connect({ say: (text, error) => dispatch({ type: 'message', text, error }), leave: () => leave('quit') });
+    ctrl.start();
+  }, [ctrl]);
   const handle = (name: string) => {
     if (leaving.current) return;
-    const intent = intentFor(name, shellRef.current, props.keys, keyCtx);
+    const intent = intentFor(name === ' ' ? 'space' : name, shellRef.current, props.keys, keyCtxNow());
     if (!intent) return;
-    if (intent.type === 'quit' || intent.type === 'interrupt') {
-      leaving.current = true;
-      props.onExit(intent.type);
-      exit();
-      return;
-    }
+    // q while an incident is open here asks first; Ctrl-C never does.
+    if (intent.type === 'quit' && ctrl?.askBeforeQuit()) return;
+    if (intent.type === 'quit' || intent.type === 'interrupt') return leave(intent.type);
     perform(intent);
   };
 
@@ -150,7 +181,7 @@ export function App(props: AppProps) {
       for (const part of input.split(/(\r\n|\r|\n)/)) {
         if (part === '') continue;
         if (/^[\r\n]+$/.test(part)) handle('enter');
-        else if (shellRef.current.prompt) handle(part);
+        else if (shellRef.current.prompt || ctrl?.getSnapshot().ui.form) handle(part);
         else for (const ch of part) handle(ch);
       }
       return;
@@ -158,7 +189,10 @@ export function App(props: AppProps) {
     handle(name);
   });
 
-  const keys = activeKeys(shell, props.keys, keyCtx);
+  // Help lists what works on the screen underneath it, and how to close it.
+  const keys = [...activeKeys({ ...shell, overlay: 'none' }, props.keys, keyCtx), { key: displayKey(props.keys.close), label: 'close this help' }];
+  // The clock ticks each second; an incident declared since is never shown as started in the future.
+  const clock = incident?.state && ctrl ? ctrl.clock(Math.max(time, Date.parse(incident.state.startedAt))) : undefined;
   const barKeys = bottomKeys(shell, props.keys, keyCtx);
 
   if (tooSmall(cols, rows)) {
@@ -177,7 +211,7 @@ export function App(props: AppProps) {
   const health = healthView(live, ctx);
   const metrics = metricsView(live, ctx);
   const logsHeader = logsView(live, ctx);
-  const body = { left: 0, top: TOP_BAR_ROWS, width: cols, height: rows - TOP_BAR_ROWS - BOTTOM_BAR_ROWS };
+  const body = layout.body;
   const frame = (i: number, id: keyof typeof PANE_TITLES) => ({ index: i, rect: rects[i]!, focused: shell.focus === id, title: PANE_TITLES[id] });
   const logExtra = [
     shell.logs.source !== ALL_SOURCES || logs.names.length > 2 ? `[${shell.logs.source}]` : '',
@@ -191,6 +225,7 @@ export function App(props: AppProps) {
   return (
     <Box width={cols} height={rows} flexDirection="column">
       <TopBar width={cols} project={props.project} env={props.envName} production={props.production} readonly={props.readonly} clock={hhmmss(time)} />
+      {incident?.state && clock ? <IncidentBar width={cols} state={incident.state} clock={clock} banner={incident.banner} /> : null}
       <Box height={body.height} width={cols} />
       {shell.prompt?.kind === 'filter' ? <FilterLine width={cols} text={shell.prompt.text} /> : <BottomBar width={cols} keys={barKeys} message={shell.message} />}
       {shell.overlay === 'help' ? (
@@ -211,6 +246,7 @@ export function App(props: AppProps) {
           <PaneFrame {...frame(3, 'metrics')} header={metrics}>
             {({ width, rows: n }) => <MetricsBody names={metrics.names} state={live} width={width} maxRows={n} chart={props.chart} />}
           </PaneFrame>
+          {incident && layout.panel && ctrl ? <IncidentPanel rect={layout.panel} snapshot={incident} ranked={ctrl.ranked()} now={time} webhook={ctrl.deps.webhook} /> : null}
           {shell.prompt?.kind === 'confirm' ? <ConfirmBox rect={body} prompt={shell.prompt} /> : null}
         </>
       )}

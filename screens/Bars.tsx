@@ -25,9 +25,12 @@ export function BottomBar({ width, keys, message }: { width: number; keys: { key
   return (
     <Box width={width} height={1}>
       {message ? (
-        <Text wrap="truncate-end" color={message.error ? theme.status.down : theme.accent} bold>
-          {message.text}{'  '}
-        </Text>
+        <Box flexShrink={0}>
+          <Text color={message.error ? theme.status.down : theme.accent} bold>
+            {clip(message.text, Math.max(20, width - 24))}
+            {'  '}
+          </Text>
+        </Box>
       ) : null}
       <Text wrap="truncate-end">
         {keys.map((k, i) => (
@@ -41,4 +44,9 @@ export function BottomBar({ width, keys, message }: { width: number; keys: { key
       </Text>
     </Box>
   );
+}
+
+/** Cuts text to a width with an ellipsis, so the keys after it keep some room. */
+function clip(text: string, width: number): string {
+  return text.length > width ? `${text.slice(0, width - 1)}…` : text;
 }

@@ -8,6 +8,8 @@ import { App } from './App.js';
 import { renderChart } from '../src/metrics/chart.js';
 import { buildKeyMap } from './keymap.js';
 import { guardTerminal } from './terminal.js';
+import { IncidentController } from './incident/controller.js';
+import { realIncidentDeps } from './incident/wire.js';
 import { makeTheme, ThemeContext } from './theme.js';
 
 /** Draws the console full screen until the user leaves; resolves with the exit code. */
@@ -23,12 +25,30 @@ export async function openConsole(ctx: ConsoleContext): Promise<number> {
   // when a person is watching a real terminal.
   chalk.level = !ctx.color || process.env.TERM === 'dumb' ? 0 : process.env.COLORTERM === 'truecolor' ? 3 : /256/.test(process.env.TERM ?? '') ? 2 : 1;
   const session = new LiveSession(ctx.loaded, ctx.envName);
+  const wired = realIncidentDeps({ loaded: ctx.loaded, envName: ctx.envName, readonly: ctx.readonly, live: session, packageRoot: ctx.packageRoot, stdout: process.stdout, env: process.env });
+  const incident = new IncidentController(wired.deps, { session: ctx.incident });
+  let startMessage: string | undefined;
+  if (ctx.incident) {
+    const st = ctx.incident.state;
+    startMessage = ctx.declared ? `SEV${st.sev} declared — you are the commander; b for runbooks` : `${ctx.incident.readonly ? 'watching' : 'resumed'} ${st.id} (SEV${st.sev}, ${st.phase})`;
+  } else {
+    // An incident left open (a quit, a crash, a dropped SSH link) is resumed on start.
+    try {
+      const resumed = incident.resumeOpen();
+      if (resumed) startMessage = `${incident.getSnapshot().readonly ? 'watching' : 'resumed'} ${resumed.id} (SEV${resumed.sev}, ${resumed.phase})`;
+    } catch (err) {
+      startMessage = `could not resume the open incident: ${(err as Error).message}`;
+    }
+  }
   const outcome: { how: 'quit' | 'interrupt' } = { how: 'quit' };
   let instance: ReturnType<typeof render> | undefined;
   const guard = guardTerminal({ stdout: process.stdout, stdin: process.stdin, unmount: () => instance?.unmount(),
     // On a signal or a crash the process ends right after: stop sources now so no command we
-    // started on the target outlives us.
-    beforeExit: () => void session.stop(),
+    // started on the target outlives us, and let go of the incident's lock.
+    beforeExit: () => {
+      incident.closeNow();
+      void session.stop();
+    },
   });
   instance = render(
     <ThemeContext.Provider value={makeTheme(ctx.color)}>
@@ -46,6 +66,8 @@ export async function openConsole(ctx: ConsoleContext): Promise<number> {
         }}
         chart={(points, width, height) => renderChart(points, { width, height })}
         keys={keys}
+        incident={incident}
+        startMessage={startMessage}
         onExit={(h) => {
           outcome.how = h;
         }}
@@ -73,6 +95,8 @@ export async function openConsole(ctx: ConsoleContext): Promise<number> {
   } finally {
     guard.dispose();
   }
+  await incident.dispose();
+  await wired.close();
   await session.stop();
   process.stdout.write('\x1b[?25h');
   return outcome.how === 'interrupt' ? EXIT.interrupted : EXIT.ok;

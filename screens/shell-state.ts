@@ -1,4 +1,5 @@
 import { PANE_ORDER, type PaneId } from '../src/panes/pane-ids.js';
+import type { IncidentOp } from './incident/keys.js';
 
 /** A question at the bottom of the screen; while it is open, keys type into it. */
 export type Prompt =
@@ -51,7 +52,10 @@ export type Intent =
   | { type: 'prompt-backspace' }
   | { type: 'prompt-submit' }
   | { type: 'prompt-cancel' }
-  | { type: 'message'; text: string; error?: boolean };
+  | { type: 'message'; text: string; error?: boolean }
+  /** Incident mode: an op for the incident controller, or a key for its open form. */
+  | { type: 'incident'; op: IncidentOp }
+  | { type: 'incident-key'; name: string };
 
 export const initialShell: ShellState = {
   focus: 'containers',
@@ -138,5 +142,8 @@ export function shellReducer(state: ShellState, intent: Intent, data: ShellData 
       return { ...state, prompt: undefined };
     case 'message':
       return { ...state, message: { text: intent.text, error: Boolean(intent.error) } };
+    case 'incident':
+    case 'incident-key':
+      return state;
   }
 }

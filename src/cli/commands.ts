@@ -36,6 +36,8 @@ export const COMMANDS: CommandSpec[] = [
     options: {},
     details:
       'Keys: Tab / Shift-Tab or 1-4 move focus, ? shows the keys that work now, q quits.\n' +
+      'Incidents: i declares one (an open one is resumed on start); then n note, u status update,\n' +
+      'b runbooks, t timeline, p / P phase, S severity, H hand a role over, R resolve, M post-mortem.\n' +
       'When stdout is not a terminal, or with --plain / --json, prints one snapshot and exits.',
   },
   { name: 'demo', usage: 'hubops demo [--dir DIR]', summary: 'start a small local stack and open the console on it', built: false, options: { dir: { type: 'string', value: 'DIR', help: 'keep the demo config, journal and reports here' } } },

@@ -32,6 +32,8 @@ export interface ConsoleContext {
   packageRoot?: string;
   /** An incident just declared or opened by `hubops incident`; otherwise an open one is resumed. */
   incident?: IncidentSession;
+  /** The incident was declared just now (rather than resumed). */
+  declared?: boolean;
 }
 
 export async function runCli(argv: string[], io: CliIO): Promise<number> {
@@ -97,11 +99,12 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
       envName: picked.name,
       values: args.values,
       interactive,
+      readonly,
       json: Boolean(args.values.json),
       say,
       warn,
       cwd: io.cwd,
-      openConsole: (incident) => io.openConsole({ loaded, envName: picked.name, readonly, color, packageRoot: io.packageRoot, incident }),
+      openConsole: (incident, declared) => io.openConsole({ loaded, envName: picked.name, readonly, color, packageRoot: io.packageRoot, incident, declared }),
     });
   }
 

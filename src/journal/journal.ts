@@ -224,8 +224,15 @@ export function acquireLock(file: string, me: Omit<LockInfo, 'at'>, now: () => D
 export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A zombie (killed, not reaped yet: its parent died too, and init has not got to it) still
+  // answers kill(pid, 0) but holds nothing: its lock is stale.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true;
   }
 }

@@ -37,9 +37,9 @@ describe('hubops CLI', () => {
   });
 
   it('says plainly that a command is not built yet, exit 2', () => {
-    const r = hubops(['watch', '--config', sample]);
+    const r = hubops(['demo', '--config', sample]);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/"watch" is not built yet/);
+    expect(r.err).toMatch(/"demo" is not built yet/);
   });
 
   it('rejects unknown commands and options with a hint, exit 2', () => {

@@ -5,7 +5,7 @@ import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { build } from 'esbuild';
-import { acquireLock, JournalFollower, JournalWriter, readJournal } from '../../src/journal/journal.js';
+import { acquireLock, JournalFollower, JournalWriter, pidAlive, readJournal } from '../../src/journal/journal.js';
 
 const Event = z.object({ seq: z.number().int(), kind: z.string() });
 const dir = () => mkdtempSync(join(tmpdir(), 'hubops-journal-'));
@@ -97,5 +97,21 @@ describe('journal', () => {
     appendFileSync(file, '"kind":"c"}\n');
     expect(f.poll()).toBe(1);
     expect(seen).toEqual([{ seq: 2, kind: 'b' }, { seq: 3, kind: 'c' }]);
+  });
+});
+
+describe('pidAlive', () => {
+  it('counts a zombie (killed, not reaped yet) as dead, so its lock is taken over', async () => {
+    // `sleep 0.1 &` is a child of the shell, which then becomes `sleep 5`: nobody reaps it.
+    const parent = spawn('sh', ['-c', 'sleep 0.1 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const zombie = await new Promise<number>((resolve) => parent.stdout.once('data', (b: Buffer) => resolve(Number(b.toString().trim()))));
+    try {
+      await new Promise((r) => setTimeout(r, 400));
+      expect(() => process.kill(zombie, 0)).not.toThrow();
+      expect(pidAlive(zombie)).toBe(false);
+      expect(pidAlive(process.pid)).toBe(true);
+    } finally {
+      parent.kill('SIGKILL');
+    }
   });
 });

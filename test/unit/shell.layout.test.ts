@@ -71,9 +71,11 @@ describe('shell keys', () => {
   });
 
   it('remaps keys from config, and reports unknown actions and clashes', () => {
-    const m = buildKeyMap({ quit: 'x' });
+    const m = buildKeyMap({ quit: 'Q' });
     expect(m.problems).toEqual([]);
-    expect(intentFor('x', initialShell, m.keys)).toEqual({ type: 'quit' });
+    expect(intentFor('Q', initialShell, m.keys)).toEqual({ type: 'quit' });
+    // x runs a runbook step: taking it for quit is a clash.
+    expect(buildKeyMap({ quit: 'x' }).problems).toEqual(['keys: "x" is bound to both step-run and quit']);
     expect(intentFor('q', initialShell, m.keys)).toBeUndefined();
     expect(buildKeyMap({ qiut: 'x' }).problems[0]).toMatch(/keys.qiut: unknown action/);
     expect(buildKeyMap({ help: 'q' }).problems).toEqual(['keys: "q" is bound to both help and quit']);

@@ -1,0 +1,68 @@
+/**
+ * Running a runbook step's command on its target: what will run (shown in full before the
+ * confirm), and the step-ran event made of the result.
+ */
+import type { Step } from '../runbooks/types.js';
+import { shellQuote } from '../targets/shell.js';
+import type { RunResult } from '../targets/target.js';
+import type { NewIncidentEvent } from './events.js';
+
+/** Lines of output kept in the journal for a step (the view streams them all). */
+export const STEP_TAIL_LINES = 20;
+
+export interface StepRunPlan {
+  /** The exact command line given to `sh -c` on the target. */
+  command: string;
+  /** The step's code as the runbook wrote it (the part after the exports). */
+  code: string;
+  /** The environment whose target runs it. */
+  envName: string;
+  /** `local` or `ssh://user@host:port`. */
+  targetUrl: string;
+  production: boolean;
+  /** `HUBOPS_*` variables the code uses and this process has: exported before the code. */
+  exported: Record<string, string>;
+  /** `HUBOPS_*` variables the code uses that are not set: the command will see them empty. */
+  missing: string[];
+}
+
+/**
+ * What running a step means: the step's `target=NAME` environment (or the console's), and the
+ * `HUBOPS_*` variables it uses taken from this process's environment and exported first, quoted.
+ * The code itself is the runbook author's shell text, passed as written (never a template).
+ */
+export function planStepRun(
+  step: Pick<Step, 'id' | 'command'>,
+  opts: { currentEnv: string; environments: Record<string, { target: string; production?: boolean }>; isProduction: (name: string, env: { production?: boolean }) => boolean; vars: Record<string, string | undefined> },
+): StepRunPlan | { error: string } {
+  const cmd = step.command;
+  if (!cmd) return { error: 'this step has no command to run' };
+  const envName = cmd.target ?? opts.currentEnv;
+  const env = opts.environments[envName];
+  if (!env) return { error: `the step runs on target=${envName}, which is not an environment in the config (${Object.keys(opts.environments).join(', ')})` };
+  const exported: Record<string, string> = {};
+  const missing: string[] = [];
+  for (const name of cmd.env) {
+    const v = opts.vars[name];
+    if (v === undefined) missing.push(name);
+    else exported[name] = v;
+  }
+  const exports = Object.entries(exported).map(([k, v]) => `export ${k}=${shellQuote(v)}\n`).join('');
+  return { command: `${exports}${cmd.code}`, code: cmd.code, envName, targetUrl: env.target, production: opts.isProduction(envName, env), exported, missing };
+}
+
+/** The journal event for a finished run. */
+export function stepRanEvent(runbook: string, step: string, plan: StepRunPlan, r: RunResult): Extract<NewIncidentEvent, { type: 'step-ran' }> {
+  const e: Extract<NewIncidentEvent, { type: 'step-ran' }> = {
+    type: 'step-ran',
+    runbook,
+    step,
+    command: plan.code,
+    target: `${plan.envName} (${plan.targetUrl})`,
+    code: r.code,
+    durationMs: r.durationMs,
+    tail: r.tail.slice(-STEP_TAIL_LINES),
+  };
+  if (r.error) e.error = r.error;
+  return e;
+}

@@ -1,0 +1,245 @@
+// Incident mode end to end in a real terminal: declare a SEV1 from the console, run a runbook
+// step over SSH (the sshd fixture), send a status update to a webhook served here, resolve through
+// the verify gate (a health check served here), write the post-mortem; then kill -9 hubops in the
+// middle of a second incident and check a restart resumes it with every event.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import http from 'node:http';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pidAlive } from '../../src/journal/journal.js';
+import { tempDir, type TempDir } from '../fixtures/procs.js';
+import { startSshd, type Sshd } from '../fixtures/sshd.js';
+import { startTmux, type TmuxSession } from '../fixtures/tmux.js';
+
+const root = new URL('../..', import.meta.url).pathname;
+const bin = join(root, 'bin', 'hubops');
+
+let sshd: Sshd;
+let dir: TempDir;
+let server: http.Server;
+let port = 0;
+const hooks: { path: string; body: string; type: string }[] = [];
+const sessions: TmuxSession[] = [];
+
+const RUNBOOK = `---
+id: checkout-down
+title: Checkout down
+severity: [1, 2]
+services: [api]
+tags: [e2e]
+env:
+  HUBOPS_MARKER: file the fix step touches
+---
+
+## Symptoms
+
+- Checkout answers 502.
+
+## Diagnosis
+
+- [ ] Read the api logs.
+
+## Resolution
+
+- [ ] Apply the fix on the host.
+  \`\`\`sh
+  echo "fixing on $(hostname)"; touch "$HUBOPS_MARKER" && echo "marker written"
+  \`\`\`
+`;
+
+beforeAll(async () => {
+  sshd = await startSshd();
+  server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+    req.on('end', () => {
+      if (req.url?.startsWith('/hooks/')) {
+        hooks.push({ path: req.url, body, type: String(req.headers['content-type']) });
+        res.writeHead(200);
+        res.end('ok');
+        return;
+      }
+      res.writeHead(req.url === '/health' ? 200 : 404);
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  port = (server.address() as { port: number }).port;
+  dir = tempDir('hubops-inc-e2e-');
+  mkdirSync(dir.join('rb'));
+  writeFileSync(dir.join('rb', 'checkout-down.md'), RUNBOOK);
+  writeFileSync(
+    dir.join('hubops.yaml'),
+    [
+      'project: shop',
+      'runbooks: [rb]',
+      'comms:',
+      '  channel: "#ops"',
+      `  webhook: "http://127.0.0.1:${port}/hooks/T000/B000/secret"`,
+      'environments:',
+      '  prod:',
+      `    target: ssh://${sshd.user}@127.0.0.1:${sshd.port}`,
+      `    ssh: { identityFile: ${JSON.stringify(sshd.identityFile)}, knownHosts: ${JSON.stringify(sshd.knownHostsFile)} }`,
+      '    refresh: 1s',
+      '    health:',
+      `      - { name: api, http: "http://127.0.0.1:${port}/health" }`,
+      '',
+    ].join('\n'),
+  );
+}, 60_000);
+
+afterAll(async () => {
+  for (const s of sessions) await s.kill();
+  await new Promise((r) => server?.close(r));
+  await sshd?.stop();
+  await dir?.remove();
+});
+
+/** The text inside the incident panel (the right-hand column from 120 columns: 54 wide). */
+function panelRows(screen: string, cols = 120, width = 54): string[] {
+  return screen.split('\n').map((l) => [...l].slice(cols - width + 2, cols - 2).join('').trimEnd());
+}
+
+/** Rows folded by hardWrap (continuations indented by two) joined back into their lines. */
+function unfold(rows: string[]): string[] {
+  const out: string[] = [];
+  for (const r of rows) {
+    if (r.startsWith('  ') && out.length > 0) out[out.length - 1] += r.slice(2);
+    else out.push(r);
+  }
+  return out;
+}
+
+async function console_(): Promise<TmuxSession> {
+  const s = await startTmux({ command: [process.execPath, bin], cols: 120, rows: 40, cwd: dir.path, env: { HUBOPS_CONFIG: '', HUBOPS_MARKER: dir.join('marker') } });
+  sessions.push(s);
+  await s.waitForText('4 Metrics', 15_000);
+  return s;
+}
+
+describe('incident mode in a real terminal, over SSH', () => {
+  it('declares, runs a runbook step on the host, sends an update, resolves, writes the post-mortem; resumes after kill -9', async () => {
+    let s = await console_();
+    await s.waitForText(/● api +HTTP 200/, 15_000);
+
+    // Declare a SEV1 from the console.
+    await s.sendKeys('i');
+    await s.waitForText('Declare an incident');
+    await s.sendKeys('1', 'Enter', { text: 'Checkout down' }, 'Enter', { text: 'checkout answers 502' }, 'Enter', { text: 'api' }, 'Enter');
+    let screen = await s.waitForText(/SEV1 Checkout down · 00:0\d · respond in 1[45]:\d\d · triage · next update in/);
+    expect(screen).toContain('1 Containers');
+
+    // The runbook: suggested first; its fix step runs over SSH after the typed confirm.
+    await s.sendKeys('b');
+    await s.waitForText(/› ★ Checkout down +SEV1\/SEV2 · api/);
+    await s.sendKeys('Enter');
+    await s.waitForText('Checkout down — 0/2 steps');
+    await s.sendKeys('Space');
+    await s.waitForText('Checkout down — 1/2 steps');
+    await s.sendKeys('x');
+    screen = await s.waitForText('Run: Apply the fix on the host.');
+    expect(screen).toContain(`on prod (ssh://${sshd.user}@127.0.0.1:${sshd.port}) — PRODUCTION:`);
+    // The command in full, folded at the panel's width exactly as it runs.
+    const shown = unfold(panelRows(screen));
+    expect(shown).toContain('$ echo "fixing on $(hostname)"; touch "$HUBOPS_MARKER" && echo "marker written"');
+    expect(shown).toContain(`with HUBOPS_MARKER=${dir.join('marker')}`);
+    expect(screen).toContain('Type prod to run');
+    await s.sendKeys({ text: 'prod' }, 'Enter');
+    screen = await s.waitForText(/exit 0 in \d+\.\ds on prod/, 20_000);
+    expect(screen).toContain('marker written');
+    expect(screen).toContain('Checkout down — 2/2 steps');
+    expect(existsSync(dir.join('marker'))).toBe(true);
+    // Esc back to the picker, Esc again to the panes (one at a time: Esc and a key in one write is Alt+key).
+    await s.sendKeys('Escape');
+    await s.waitForText('Runbooks for SEV1 · api');
+    await s.sendKeys('Escape');
+    await s.waitForNoText('Runbooks for SEV1');
+
+    // A status update, to the webhook served here, and to the clipboard (OSC 52: tmux keeps it as a buffer).
+    await s.tmux(['set-option', '-g', 'set-clipboard', 'on']);
+    await s.sendKeys('u');
+    await s.waitForText('Edit the status update');
+    await s.sendKeys({ text: 'fix applied on the host, watching' }, 'Enter', 'Enter');
+    await s.waitForText('Where we are: fix applied on the host, watching');
+    await s.sendKeys('Enter');
+    await s.waitForText(/Status update — sent/);
+    await s.waitForText(/responded in \d+s/);
+    expect(hooks).toHaveLength(1);
+    expect(hooks[0]!.path).toBe('/hooks/T000/B000/secret');
+    expect(hooks[0]!.type).toMatch(/^application\/json/);
+    const update = JSON.parse(hooks[0]!.body) as { text: string };
+    expect(update.text).toContain('[SEV1] api: checkout answers 502');
+    expect(update.text).toContain('Where we are: fix applied on the host, watching');
+    expect(update.text).toContain('in #ops');
+    expect((await s.tmux(['show-buffer'])).stdout).toBe(update.text);
+    await s.sendKeys('Escape');
+    await s.waitForNoText('Status update —');
+
+    // Resolve: the health check is green now, so straight to the resolved message.
+    await s.sendKeys('R');
+    await s.waitForText('Edit the resolved message');
+    await s.sendKeys({ text: 'bad config pushed at 03:00' }, 'Enter', { text: 'all checkouts for a few minutes' }, 'Enter', 'Enter');
+    screen = await s.waitForText(/Duration: \d+m|Duration: \d+s/);
+    await s.sendKeys('Enter');
+    screen = await s.waitForText(/resolved after \d+(m|s)/);
+    expect(screen).toMatch(/post-mortem due \d{4}-\d\d-\d\d/);
+    expect(hooks).toHaveLength(2);
+    expect(JSON.parse(hooks[1]!.body).text).toMatch(/\[SEV1 RESOLVED\] api: Checkout down\nDuration: \d+(m|s)\nRoot cause: bad config pushed at 03:00/);
+
+    // The post-mortem, from the journal.
+    await s.sendKeys('Escape');
+    await s.waitForNoText('Resolved message —');
+    await s.sendKeys('M');
+    await s.waitForText('post-mortem written: docs/post-mortems/');
+    const pmDir = dir.join('docs', 'post-mortems');
+    const [pmFile] = readdirSync(pmDir);
+    const pm = readFileSync(join(pmDir, pmFile!), 'utf8');
+    expect(pmFile).toMatch(/^\d{4}-\d\d-\d\d-checkout-down\.md$/);
+    for (const line of ['SEV1 declared: Checkout down — checkout answers 502', 'runbook opened: Checkout down', 'step done: Read the api logs.', 'on prod (ssh://', 'exit 0', 'status update sent (webhook, clipboard)', 'verified: all health checks green', 'resolved: root cause bad config pushed at 03:00']) {
+      expect(pm).toContain(line);
+    }
+    expect(pm).toMatch(/\d+(m|s)/);
+    expect(pm).toContain('bad config pushed at 03:00');
+
+    // A second incident; kill -9 in the middle of it.
+    await s.sendKeys('i');
+    await s.waitForText('Declare an incident');
+    await s.sendKeys('2', 'Enter', { text: 'Search slow' }, 'Enter', 'Enter', { text: 'api' }, 'Enter');
+    await s.waitForText('SEV2 Search slow');
+    await s.sendKeys('n');
+    await s.waitForText('Add a note to the timeline');
+    await s.sendKeys({ text: 'p99 at 4s since 03:10' }, 'Enter');
+    await s.waitForText('note recorded');
+    await s.sendKeys('p');
+    await s.waitForText('· investigate ·');
+    await s.sendKeys('b');
+    await s.waitForText(/› ★ Checkout down/);
+    await s.sendKeys('Enter');
+    await s.waitForText('Checkout down — 0/2 steps');
+    await s.sendKeys('Space');
+    await s.waitForText('Checkout down — 1/2 steps');
+    const pid = await s.panePid();
+    process.kill(pid, 'SIGKILL');
+    // tmux marks the pane dead when its terminal closes, which can be a moment before the process
+    // is gone: wait until it is (or a zombie) before starting again.
+    await s.waitForExit(5_000);
+    await s.kill();
+    for (const end = Date.now() + 5_000; Date.now() < end && pidAlive(pid); ) await new Promise((r) => setTimeout(r, 20));
+    expect(pidAlive(pid)).toBe(false);
+
+    // A restart resumes it, every event there (the lock of the dead process is taken over).
+    s = await console_();
+    screen = await s.waitForText(/resumed \d{4}-\d\d-\d\d-search-slow \(SEV2, investigate\)/);
+    expect(screen).toMatch(/SEV2 Search slow · \d\d:\d\d · respond in 3h5\dm · investigate/);
+    await s.sendKeys('t');
+    screen = await s.waitForText('Timeline — 5 events');
+    for (const line of ['SEV2 declared: Search slow', 'p99 at 4s since 03:10', 'phase triage → investigate', 'runbook opened: Checkout down', 'step done: Read the api logs.']) expect(screen).toContain(line);
+    // Still the writer: q asks first, and says the incident stays open.
+    await s.sendKeys('Escape');
+    await s.waitForNoText('Timeline —');
+    await s.sendKeys('q');
+    await s.waitForText('Quit hubops while the incident is open?');
+    await s.sendKeys('y', 'Enter');
+    expect(await s.waitForExit(10_000)).toBe(0);
+  }, 60_000);
+});
