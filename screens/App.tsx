@@ -18,8 +18,8 @@ import { ContainersBody } from './panes/ContainersBody.js';
 import { HealthBody } from './panes/HealthBody.js';
 import { LogsBody } from './panes/LogsBody.js';
 import { MetricsBody } from './panes/MetricsBody.js';
-import { ConfirmBox, FilterLine } from './PromptViews.js';
-import { initialShell, shellReducer, type Intent, type ShellData, type ShellState } from './shell-state.js';
+import { ConfirmBox, FilterLine, MenuBox } from './PromptViews.js';
+import { initialShell, shellReducer, type Intent, type ShellData, type ShellState, type MenuOption } from './shell-state.js';
 import { hhmmss, useClock } from './useClock.js';
 import { useTerminalSize } from './useTerminalSize.js';
 
@@ -51,6 +51,8 @@ export interface AppProps {
   incident?: IncidentController;
   /** A first message for the bottom bar (e.g. the incident that was resumed). */
   startMessage?: string;
+  /** `hubops demo`: the faults the F menu offers, and how to inject one. */
+  demo?: { faults: MenuOption[]; inject: (id: string) => Promise<string> };
 }
 
 const NO_INCIDENT = { subscribe: () => () => {}, getSnapshot: () => undefined };
@@ -89,10 +91,16 @@ export function App(props: AppProps) {
     logView: { size: buffer.viewSize, offset: buffer.viewOffset, rows: logRows },
     containerCount: live.containers.rows.length,
   };
-  const keyCtx: KeyContext = { readonly: props.readonly, filterActive: buffer.filter !== null, logRows, incident: incident ? incidentKeyState(incident) : undefined };
+  const keyCtx: KeyContext = { readonly: props.readonly, filterActive: buffer.filter !== null, logRows, incident: incident ? incidentKeyState(incident) : undefined, demo: props.demo !== undefined };
   // Several keys in one chunk: each must see what the previous one did to the incident UI.
   const keyCtxNow = (): KeyContext => ({ ...keyCtx, incident: ctrl ? incidentKeyState(ctrl.getSnapshot()) : undefined });
   const say = (text: string, error = false) => dispatch({ type: 'message', text, error });
+
+  function injectFault(id: string): void {
+    if (!props.demo) return;
+    say(`injecting ${id}…`);
+    void props.demo.inject(id).then((m) => say(m));
+  }
 
   function perform(intent: Intent): void {
     const shell = shellRef.current;
@@ -125,6 +133,11 @@ export function App(props: AppProps) {
           if (error) say(`filter refused: ${error}`, true);
           return;
         }
+        if (prompt?.kind === 'confirm' && prompt.action === 'fault') {
+          if (!confirmAccepted({ title: prompt.title, body: prompt.body }, prompt.text)) return say(`not confirmed: no fault injected`, true);
+          injectFault(prompt.subject);
+          return;
+        }
         if (prompt?.kind === 'confirm') {
           const accepted = confirmAccepted({ title: prompt.title, body: prompt.body, typeToConfirm: prompt.typeToConfirm }, prompt.text);
           if (!accepted) return say(`not confirmed: nothing was done to ${prompt.subject}`, true);
@@ -134,6 +147,23 @@ export function App(props: AppProps) {
             r.ok ? say(`restarted ${prompt.subject} in ${(r.durationMs / 1000).toFixed(1)}s`) : say(`restart of ${prompt.subject} failed: ${r.error}`, true),
           );
         }
+        return;
+      }
+      case 'open-faults':
+        if (!props.demo) return;
+        dispatch({ type: 'open-menu', prompt: { kind: 'menu', title: 'Inject a fault into the demo stack', options: props.demo.faults, text: '' } });
+        return;
+      case 'prompt-type': {
+        const prompt = shell.prompt;
+        if (prompt?.kind !== 'menu') return dispatch(intent);
+        const option = prompt.options.find((o) => o.key === intent.text);
+        if (!option) return;
+        dispatch({ type: 'prompt-cancel' });
+        if (option.destructive) {
+          dispatch({ type: 'open-confirm', prompt: { kind: 'confirm', action: 'fault', subject: option.id, title: `${option.label}?`, body: option.description ?? '', text: '' } });
+          return;
+        }
+        injectFault(option.id);
         return;
       }
       case 'prompt-cancel':
@@ -206,7 +236,7 @@ export function App(props: AppProps) {
     );
   }
 
-  const ctx = { env: props.env, now: time, refreshMs: props.env.refresh };
+  const ctx = { env: props.env, now: time, refreshMs: props.env.refresh, processRows: props.demo !== undefined };
   const containers = containersView(live, ctx);
   const health = healthView(live, ctx);
   const metrics = metricsView(live, ctx);
@@ -248,6 +278,7 @@ export function App(props: AppProps) {
           </PaneFrame>
           {incident && layout.panel && ctrl ? <IncidentPanel rect={layout.panel} snapshot={incident} ranked={ctrl.ranked()} now={time} webhook={ctrl.deps.webhook} /> : null}
           {shell.prompt?.kind === 'confirm' ? <ConfirmBox rect={body} prompt={shell.prompt} /> : null}
+          {shell.prompt?.kind === 'menu' ? <MenuBox rect={body} prompt={shell.prompt} /> : null}
         </>
       )}
     </Box>

@@ -42,16 +42,38 @@ export function ConfirmBox({ rect, prompt }: { rect: Rect; prompt: Extract<Promp
   const left = rect.left + Math.floor((rect.width - width) / 2);
   const top = rect.top + Math.max(0, Math.floor((rect.height - height) / 2));
   return (
-    <Box position="absolute" left={left} top={top} width={width} height={height} flexDirection="column" borderStyle="double" borderColor={theme.status.down} paddingX={1}>
+    <Box position="absolute" left={left} top={top} width={width} height={height} flexDirection="column" borderStyle="double" borderColor={theme.status.down}>
+      {/* Padding is written as spaces: Ink does not paint a box's padding, so what is under it would show. */}
       {rows.map((r, i) => (
         <Text key={i} bold={i === 0}>
-          {r.padEnd(inner)}
+          {` ${r.padEnd(inner)} `}
         </Text>
       ))}
       <Text wrap="truncate-start">
-        {`${ask}${prompt.text}`.slice(-(inner - 1)).padEnd(inner - 1)}
+        {` ${`${ask}${prompt.text}`.slice(-(inner - 1)).padEnd(inner - 1)}`}
         <Text inverse> </Text>
+        {' '}
       </Text>
+    </Box>
+  );
+}
+
+/** A menu of single-key choices over the panes (the demo's faults). */
+export function MenuBox({ rect, prompt }: { rect: Rect; prompt: Extract<Prompt, { kind: 'menu' }> }) {
+  const theme = useTheme();
+  const width = Math.min(rect.width, 72);
+  const inner = width - 4;
+  const rows = [prompt.title, '', ...prompt.options.map((o) => `${o.key}  ${o.label}${o.destructive ? ' (asks first)' : ''}`), '', 'Esc to close'].slice(0, Math.max(1, rect.height - 2));
+  const left = rect.left + Math.floor((rect.width - width) / 2);
+  const top = rect.top + Math.max(0, Math.floor((rect.height - rows.length - 2) / 2));
+  return (
+    <Box position="absolute" left={left} top={top} width={width} height={rows.length + 2} flexDirection="column" borderStyle="double" borderColor={theme.accent}>
+      {/* Padding is written as spaces: Ink does not paint a box's padding, so what is under it would show. */}
+      {rows.map((r, i) => (
+        <Text key={i} bold={i === 0}>
+          {` ${r.slice(0, inner).padEnd(inner)} `}
+        </Text>
+      ))}
     </Box>
   );
 }

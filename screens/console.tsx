@@ -24,7 +24,7 @@ export async function openConsole(ctx: ConsoleContext): Promise<number> {
   // Colour follows NO_COLOR and TERM only: chalk alone would turn it off whenever CI is set, even
   // when a person is watching a real terminal.
   chalk.level = !ctx.color || process.env.TERM === 'dumb' ? 0 : process.env.COLORTERM === 'truecolor' ? 3 : /256/.test(process.env.TERM ?? '') ? 2 : 1;
-  const session = new LiveSession(ctx.loaded, ctx.envName);
+  const session = new LiveSession(ctx.loaded, ctx.envName, Date.now, ctx.demo?.rows);
   const wired = realIncidentDeps({ loaded: ctx.loaded, envName: ctx.envName, readonly: ctx.readonly, live: session, packageRoot: ctx.packageRoot, stdout: process.stdout, env: process.env });
   const incident = new IncidentController(wired.deps, { session: ctx.incident });
   let startMessage: string | undefined;
@@ -46,6 +46,7 @@ export async function openConsole(ctx: ConsoleContext): Promise<number> {
     // On a signal or a crash the process ends right after: stop sources now so no command we
     // started on the target outlives us, and let go of the incident's lock.
     beforeExit: () => {
+      ctx.demo?.stopNow();
       incident.closeNow();
       void session.stop();
     },
@@ -67,7 +68,8 @@ export async function openConsole(ctx: ConsoleContext): Promise<number> {
         chart={(points, width, height) => renderChart(points, { width, height })}
         keys={keys}
         incident={incident}
-        startMessage={startMessage}
+        startMessage={startMessage ?? (ctx.demo ? 'demo: F injects a fault, r restarts a process, i declares an incident' : undefined)}
+        demo={ctx.demo ? { faults: ctx.demo.faults, inject: ctx.demo.inject } : undefined}
         onExit={(h) => {
           outcome.how = h;
         }}

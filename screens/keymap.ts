@@ -46,6 +46,8 @@ export const DEFAULT_KEYS = {
   edit: 'e',
   override: 'o',
   retry: 'r',
+  // The demo.
+  faults: 'F',
 } as const;
 
 export type Action = keyof typeof DEFAULT_KEYS;
@@ -59,6 +61,8 @@ export interface KeyContext {
   logRows: number;
   /** Incident mode, when this console has it (a journal folder); absent, its keys never act. */
   incident?: IncidentKeyState;
+  /** `hubops demo`: the fault menu is there. */
+  demo?: boolean;
 }
 
 interface Binding {
@@ -96,6 +100,7 @@ const BINDINGS: Binding[] = [
   { action: 'down', label: 'select next', when: on('containers'), intent: () => ({ type: 'select', delta: 1 }), alias: ['down'] },
   { action: 'up', label: 'select previous', when: on('containers'), intent: () => ({ type: 'select', delta: -1 }), alias: ['up'] },
   { action: 'open', label: 'show its logs', when: on('containers'), intent: () => ({ type: 'show-container-logs' }) },
+  { action: 'faults', label: 'inject a fault (demo)', when: (s, c) => free(s, c) && c.demo === true && !c.readonly, intent: () => ({ type: 'open-faults' }) },
   { action: 'restart', label: 'restart (asks first)', when: (s, c) => on('containers')(s, c) && !c.readonly, intent: () => ({ type: 'restart-container' }) },
   // Logs pane.
   { action: 'follow', label: 'follow / pause', when: on('logs'), intent: () => ({ type: 'logs-follow' }) },
@@ -220,6 +225,7 @@ export function intentFor(name: string, state: ShellState, keys: KeyMap, ctx: Ke
 
 /** The keys that act in this state, for the bottom bar and the help overlay. */
 export function activeKeys(state: ShellState, keys: KeyMap, ctx: KeyContext = { readonly: false, filterActive: false, logRows: 10 }): { key: string; label: string }[] {
+  if (state.prompt?.kind === 'menu') return [...state.prompt.options.map((o) => ({ key: o.key, label: o.label })), { key: 'Esc', label: 'close' }];
   if (state.prompt) {
     return [
       { key: 'Enter', label: state.prompt.kind === 'filter' ? 'apply' : 'confirm' },

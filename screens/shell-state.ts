@@ -4,7 +4,16 @@ import type { IncidentOp } from './incident/keys.js';
 /** A question at the bottom of the screen; while it is open, keys type into it. */
 export type Prompt =
   | { kind: 'filter'; text: string }
-  | { kind: 'confirm'; action: 'restart'; subject: string; title: string; body: string; typeToConfirm?: string; text: string };
+  | { kind: 'confirm'; action: 'restart' | 'fault'; subject: string; title: string; body: string; typeToConfirm?: string; text: string }
+  | { kind: 'menu'; title: string; options: MenuOption[]; text: string };
+
+export interface MenuOption {
+  key: string;
+  id: string;
+  label: string;
+  description?: string;
+  destructive?: boolean;
+}
 
 export interface LogsView {
   follow: boolean;
@@ -48,6 +57,8 @@ export type Intent =
   | { type: 'show-container-logs' }
   | { type: 'restart-container' }
   | { type: 'open-confirm'; prompt: Extract<Prompt, { kind: 'confirm' }> }
+  | { type: 'open-faults' }
+  | { type: 'open-menu'; prompt: Extract<Prompt, { kind: 'menu' }> }
   | { type: 'prompt-type'; text: string }
   | { type: 'prompt-backspace' }
   | { type: 'prompt-submit' }
@@ -132,7 +143,10 @@ export function shellReducer(state: ShellState, intent: Intent, data: ShellData 
     case 'restart-container':
       return state;
     case 'open-confirm':
+    case 'open-menu':
       return { ...state, prompt: intent.prompt, message: undefined };
+    case 'open-faults':
+      return state;
     case 'prompt-type':
       return state.prompt ? { ...state, prompt: { ...state.prompt, text: state.prompt.text + intent.text } } : state;
     case 'prompt-backspace':

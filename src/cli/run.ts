@@ -34,6 +34,16 @@ export interface ConsoleContext {
   incident?: IncidentSession;
   /** The incident was declared just now (rather than resumed). */
   declared?: boolean;
+  /** `hubops demo`: the stack's processes in the containers pane, and the fault menu. */
+  demo?: ConsoleDemo;
+}
+
+export interface ConsoleDemo {
+  rows: { source: (emit: import('../live/store.js').LiveStore['emit']) => import('../live/events.js').Source; restart: (name: string) => Promise<{ ok: boolean; error?: string; durationMs: number }> };
+  faults: { key: string; id: string; label: string; description?: string; destructive?: boolean }[];
+  inject: (id: string) => Promise<string>;
+  /** Stops the stack at once (signals, crashes): nothing it started may outlive hubops. */
+  stopNow: () => void;
 }
 
 export async function runCli(argv: string[], io: CliIO): Promise<number> {
@@ -59,6 +69,11 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     const { configJsonSchema } = await import('../config/schema.js');
     say(JSON.stringify(configJsonSchema(), null, 2));
     return EXIT.ok;
+  }
+
+  if (args.command.name === 'demo') {
+    const { runDemoCommand } = await import('./demo.js');
+    return runDemoCommand(args, io, say);
   }
 
   const file = findConfigFile({ flag: args.values.config as string | undefined, env: io.env, cwd: io.cwd });

@@ -4,10 +4,10 @@ import type { LiveState } from '../panes/live-state.js';
 import { containersView, formatMetric, healthView, logsView, metricsView, METRIC_LABELS, type ViewContext } from '../panes/views.js';
 
 /** Waits for every configured source's first answer (or its error), within `timeoutMs`. */
-export function settled(s: LiveState, loaded: LoadedConfig, envName: string): boolean {
+export function settled(s: LiveState, loaded: LoadedConfig, envName: string, rows = false): boolean {
   const env = loaded.config.environments[envName]!;
   const healthDone = env.health.every((h) => s.health[h.name]?.last !== undefined);
-  const containersDone = !env.docker || s.containers.at !== undefined || Object.keys(s.errors.containers).length > 0;
+  const containersDone = (!env.docker && !rows) || s.containers.at !== undefined || Object.keys(s.errors.containers).length > 0;
   const metricsDone = !env.metrics || s.metrics.at !== undefined || Object.keys(s.errors.metrics).length > 0;
   const linkDown = s.link?.state === 'disconnected';
   return (healthDone && containersDone && metricsDone) || linkDown;
@@ -27,28 +27,28 @@ export interface Snapshot {
   };
 }
 
-export async function takeSnapshot(loaded: LoadedConfig, envName: string, opts: { now?: () => number; timeoutMs?: number } = {}): Promise<Snapshot> {
+export async function takeSnapshot(loaded: LoadedConfig, envName: string, opts: { now?: () => number; timeoutMs?: number; rows?: ConstructorParameters<typeof LiveSession>[3] } = {}): Promise<Snapshot> {
   const now = opts.now ?? Date.now;
   const env = loaded.config.environments[envName]!;
-  const session = new LiveSession(loaded, envName, now);
+  const session = new LiveSession(loaded, envName, now, opts.rows);
   const timeoutMs = opts.timeoutMs ?? Math.max(5000, ...env.health.map((h) => h.timeout + 1000));
   session.start();
   try {
     await new Promise<void>((resolve) => {
       const deadline = setTimeout(done, timeoutMs);
-      const unsubscribe = session.store.subscribe(() => settled(session.store.getState(), loaded, envName) && done());
+      const unsubscribe = session.store.subscribe(() => settled(session.store.getState(), loaded, envName, opts.rows !== undefined) && done());
       function done() {
         clearTimeout(deadline);
         unsubscribe();
         resolve();
       }
-      if (settled(session.store.getState(), loaded, envName)) done();
+      if (settled(session.store.getState(), loaded, envName, opts.rows !== undefined)) done();
     });
   } finally {
     await session.stop();
   }
   const s = session.store.getState();
-  const ctx: ViewContext = { env, now: now(), refreshMs: env.refresh };
+  const ctx: ViewContext = { env, now: now(), refreshMs: env.refresh, processRows: opts.rows !== undefined };
   const health = healthView(s, ctx);
   return {
     project: loaded.config.project,

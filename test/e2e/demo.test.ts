@@ -1,0 +1,78 @@
+// `hubops demo` end to end in a real terminal: the stack comes up live, a fault shows in the
+// panes, a release whose deploy is followed by an error spike rolls back by itself with both
+// reports, and quitting leaves no process and no port behind.
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { canConnect, isAlive, tempDir, waitFor } from '../fixtures/procs.js';
+import { startTmux, type TmuxSession } from '../fixtures/tmux.js';
+
+const root = new URL('../..', import.meta.url).pathname;
+const bin = join(root, 'bin', 'hubops');
+const dir = tempDir('hubops-demo-');
+let tmux: TmuxSession | undefined;
+
+afterAll(async () => {
+  await tmux?.kill();
+  dir.remove();
+});
+
+function hubops(args: string[], onLine: (l: string) => void): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, HUBOPS_CONFIG: '' } });
+    let out = '';
+    let carry = '';
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const parts = (carry + d.toString()).split('\n');
+      carry = parts.pop() ?? '';
+      for (const l of parts) onLine(l);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => resolve({ code, out }));
+  });
+}
+
+describe('hubops demo', () => {
+  it('is live, shows faults, rolls a bad release back, and stops everything on quit', async () => {
+    const demoDir = dir.join('stack');
+    tmux = await startTmux({ command: [process.execPath, bin, 'demo', '--dir', demoDir], cols: 120, rows: 40, env: { HUBOPS_CONFIG: '' } });
+    const s = tmux;
+    // All four panes live.
+    await s.waitForText(/shop-api +(running|healthy)/, 30_000);
+    await s.waitForText(/● api +HTTP 200/);
+    await s.waitForText(/error rate +\d/);
+    await s.waitForText(/api│ .*(INFO|WARN)/);
+    const pids = JSON.parse(readFileSync(join(demoDir, 'pids.json'), 'utf8')) as Record<string, number>;
+    const port = Number(/127\.0\.0\.1:(\d+)/.exec(readFileSync(join(demoDir, 'hubops.yaml'), 'utf8'))![1]);
+
+    // A fault from the console shows in the health pane within an interval.
+    await s.sendKeys('F', 'h');
+    await s.waitForText(/✖ api +HTTP 503/, 10_000);
+    await s.sendKeys('F', 'x');
+    await s.waitForText(/● api +HTTP 200/, 10_000);
+
+    // A release (from a second terminal, as a user would) with an error spike after the deploy.
+    const release = hubops(
+      ['release', '--plain', '--config', join(demoDir, 'hubops.yaml'), '--env', 'demo', '--approve', 'pre-release', '--strategy', 'all-at-once', '--watch-duration', '40s', '--watch-interval', '3s'],
+      (l) => {
+        if (l.startsWith('watch window:')) void s.sendKeys('F', 'e');
+      },
+    );
+    const r = await release;
+    expect(r.out).toMatch(/verdict: Rolled-Back — hard breach: .*errorRate/);
+    expect(r.code).toBe(1);
+    const reports = readdirSync(join(demoDir, 'docs', 'releases')).sort();
+    expect(reports.map((f) => f.split('_')[0])).toEqual(['release', 'rollback']);
+    expect(readFileSync(join(demoDir, 'VERSION'), 'utf8').trim()).toBe('1.4.0');
+
+    // Quit: every process of the stack is gone and its port is free.
+    await s.sendKeys('q');
+    expect(await s.waitForExit(20_000)).toBe(0);
+    for (const pid of Object.values(pids)) await waitFor(() => !isAlive(pid) || null, { what: `demo process ${pid} to end`, timeoutMs: 10_000 });
+    expect(await canConnect(port)).toBe(false);
+    expect(existsSync(join(demoDir, 'hubops.yaml'))).toBe(true);
+  }, 180_000);
+});
