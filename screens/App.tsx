@@ -18,7 +18,7 @@ import { ContainersBody } from './panes/ContainersBody.js';
 import { HealthBody } from './panes/HealthBody.js';
 import { LogsBody } from './panes/LogsBody.js';
 import { MetricsBody } from './panes/MetricsBody.js';
-import { ConfirmBox, FilterLine, MenuBox } from './PromptViews.js';
+import { ConfirmBox, FilterLine, MenuBox, WelcomeOverlay } from './PromptViews.js';
 import { initialShell, shellReducer, type Intent, type ShellData, type ShellState, type MenuOption } from './shell-state.js';
 import { hhmmss, useClock } from './useClock.js';
 import { useTerminalSize } from './useTerminalSize.js';
@@ -51,6 +51,8 @@ export interface AppProps {
   incident?: IncidentController;
   /** A first message for the bottom bar (e.g. the incident that was resumed). */
   startMessage?: string;
+  /** Show the one-screen overlay of the keys that matter until any key is pressed (first run). */
+  firstRun?: { onDismiss: () => void };
   /** `hubops demo`: the faults the F menu offers, and how to inject one. */
   demo?: { faults: MenuOption[]; inject: (id: string) => Promise<string> };
 }
@@ -193,8 +195,15 @@ export function App(props: AppProps) {
     ctrl.connect({ say: (text, error) => dispatch({ type: 'message', text, error }), leave: () => leave('quit') });
     ctrl.start();
   }, [ctrl]);
+  const [welcome, setWelcome] = useState(props.firstRun !== undefined);
   const handle = (name: string) => {
     if (leaving.current) return;
+    if (welcome) {
+      // Any key dismisses the first-run overlay, and does nothing else.
+      setWelcome(false);
+      props.firstRun?.onDismiss();
+      if (name !== 'ctrl-c') return;
+    }
     const intent = intentFor(name === ' ' ? 'space' : name, shellRef.current, props.keys, keyCtxNow());
     if (!intent) return;
     // q while an incident is open here asks first; Ctrl-C never does.
@@ -258,7 +267,9 @@ export function App(props: AppProps) {
       {incident?.state && clock ? <IncidentBar width={cols} state={incident.state} clock={clock} banner={incident.banner} /> : null}
       <Box height={body.height} width={cols} />
       {shell.prompt?.kind === 'filter' ? <FilterLine width={cols} text={shell.prompt.text} /> : <BottomBar width={cols} keys={barKeys} message={shell.message} />}
-      {shell.overlay === 'help' ? (
+      {welcome ? (
+        <WelcomeOverlay rect={body} demo={props.demo !== undefined} />
+      ) : shell.overlay === 'help' ? (
         <HelpOverlay rect={body} keys={keys} />
       ) : (
         <>

@@ -77,3 +77,33 @@ export function MenuBox({ rect, prompt }: { rect: Rect; prompt: Extract<Prompt, 
     </Box>
   );
 }
+
+/** The first-run overlay: the handful of keys that matter, dismissed by any key. */
+export function WelcomeOverlay({ rect, demo }: { rect: Rect; demo: boolean }) {
+  const theme = useTheme();
+  const lines = [
+    'Welcome to hubops — the keys that matter',
+    '',
+    'Tab / 1-4   move between panes         ?   every key that works right now',
+    'j / k       select or scroll           /   filter the logs (text or /regex/)',
+    'Enter       a container\'s logs         r   restart it (asks first)',
+    'i           declare an incident        b   runbooks    u   status update',
+    'q           quit (asks while an incident is open)   Ctrl-C interrupts',
+    ...(demo ? ['', 'F           inject a fault into the demo stack (error spike, latency, crash…)'] : []),
+    '',
+    'Press any key to start.',
+  ];
+  const width = Math.min(rect.width, 84);
+  const inner = width - 4;
+  const left = rect.left + Math.floor((rect.width - width) / 2);
+  const top = rect.top + Math.max(0, Math.floor((rect.height - lines.length - 2) / 2));
+  return (
+    <Box position="absolute" left={left} top={top} width={width} height={Math.min(rect.height, lines.length + 2)} flexDirection="column" borderStyle="double" borderColor={theme.accent}>
+      {lines.slice(0, Math.max(0, rect.height - 2)).map((l, i) => (
+        <Text key={i} bold={i === 0}>
+          {` ${l.slice(0, inner).padEnd(inner)} `}
+        </Text>
+      ))}
+    </Box>
+  );
+}

@@ -5,6 +5,7 @@ import { EXIT } from '../src/cli/exit-codes.js';
 import { LiveSession } from '../src/live/session.js';
 import { isProduction } from '../src/config/load.js';
 import { App } from './App.js';
+import { readUserState, writeUserState } from '../src/util/user-state.js';
 import { renderChart } from '../src/metrics/chart.js';
 import { buildKeyMap } from './keymap.js';
 import { guardTerminal } from './terminal.js';
@@ -70,6 +71,7 @@ export async function openConsole(ctx: ConsoleContext): Promise<number> {
         incident={incident}
         startMessage={startMessage ?? (ctx.demo ? 'demo: F injects a fault, r restarts a process, i declares an incident' : undefined)}
         demo={ctx.demo ? { faults: ctx.demo.faults, inject: ctx.demo.inject } : undefined}
+        firstRun={ctx.demo && !readUserState().firstRunSeen ? { onDismiss: () => writeUserState({ ...readUserState(), firstRunSeen: true }) } : undefined}
         onExit={(h) => {
           outcome.how = h;
         }}

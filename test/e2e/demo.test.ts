@@ -38,8 +38,14 @@ function hubops(args: string[], onLine: (l: string) => void): Promise<{ code: nu
 describe('hubops demo', () => {
   it('is live, shows faults, rolls a bad release back, and stops everything on quit', async () => {
     const demoDir = dir.join('stack');
-    tmux = await startTmux({ command: [process.execPath, bin, 'demo', '--dir', demoDir], cols: 120, rows: 40, env: { HUBOPS_CONFIG: '' } });
+    const xdg = dir.join('xdg');
+    tmux = await startTmux({ command: [process.execPath, bin, 'demo', '--dir', demoDir], cols: 120, rows: 40, env: { HUBOPS_CONFIG: '', XDG_CONFIG_HOME: xdg } });
     const s = tmux;
+    // First run: the keys that matter, dismissed by any key and remembered.
+    await s.waitForText('Welcome to hubops — the keys that matter', 30_000);
+    await s.sendKeys('Space');
+    await s.waitForNoText('Welcome to hubops');
+    expect(JSON.parse(readFileSync(join(xdg, 'hubops', 'state.json'), 'utf8'))).toEqual({ firstRunSeen: true });
     // All four panes live.
     await s.waitForText(/shop-api +(running|healthy)/, 30_000);
     await s.waitForText(/● api +HTTP 200/);
