@@ -255,6 +255,8 @@ export function App(props: AppProps) {
   const logExtra = [
     shell.logs.source !== ALL_SOURCES || logs.names.length > 2 ? `[${shell.logs.source}]` : '',
     shell.logs.follow ? 'follow' : 'paused',
+    // Lines received for the shown source (what the benchmark compares with what was written).
+    buffer.total > 0 ? `${buffer.total.toLocaleString('en-US')} lines` : '',
     buffer.filter ? `filter ${buffer.filter.query ?? ''}: ${buffer.matchCount} match${buffer.matchCount === 1 ? '' : 'es'}` : '',
     live.logs.dropped > 0 ? `${live.logs.dropped} dropped` : '',
   ]
