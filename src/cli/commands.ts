@@ -40,7 +40,7 @@ export const COMMANDS: CommandSpec[] = [
       'b runbooks, t timeline, p / P phase, S severity, H hand a role over, R resolve, M post-mortem.\n' +
       'When stdout is not a terminal, or with --plain / --json, prints one snapshot and exits.',
   },
-  { name: 'demo', usage: 'hubops demo [--dir DIR]', summary: 'start a small local stack and open the console on it (F injects faults)', built: true, options: { dir: { type: 'string', value: 'DIR', help: 'keep the demo config, journal and reports here' } } },
+  { name: 'demo', usage: 'hubops demo [--dir DIR]', summary: 'start a small local stack and open the console on it (F injects faults)', built: true, options: { dir: { type: 'string', value: 'DIR', help: 'keep the demo config, journal and reports here' }, docker: { type: 'boolean', help: 'show real containers (DOCKER_HOST or /var/run/docker.sock) instead of the demo processes, when an engine answers' } } },
   {
     name: 'incident',
     usage: 'hubops incident [--sev 1|2|3 --title TEXT] [--symptom TEXT] [--service NAME]',

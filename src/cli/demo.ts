@@ -4,7 +4,8 @@ import { ProcessesSource } from '../demo/processes.js';
 import { DEMO_ENV, DemoStack, makeDemoDir, stopOnExit } from '../demo/stack.js';
 import type { ParsedArgs } from './args.js';
 import { EXIT } from './exit-codes.js';
-import type { CliIO, ConsoleContext } from './run.js';
+import type { CliIO, ConsoleContext, ConsoleDemo } from './run.js';
+import Docker from 'dockerode';
 
 /**
  * `hubops demo`: a small stack of local processes (a shop API and a worker) with a config for
@@ -32,12 +33,21 @@ export async function runDemoCommand(args: ParsedArgs, io: CliIO, say: (s: strin
     }
     const loaded = result.loaded;
     const env = loaded.config.environments[DEMO_ENV]!;
+    let rows: ConsoleDemo['rows'] | undefined = { source: (emit) => new ProcessesSource({ stack, intervalMs: env.refresh, emit }), restart: (n) => stack.restart(n) };
+    if (args.values.docker) {
+      // Real containers instead of the demo's processes, when an engine answers.
+      const socket = io.env.DOCKER_HOST?.startsWith('unix://') ? io.env.DOCKER_HOST.slice('unix://'.length) : '/var/run/docker.sock';
+      const reachable = await new Docker({ socketPath: socket }).ping().then(() => true, () => false);
+      if (reachable) {
+        env.docker = { socket };
+        rows = undefined;
+        say(`containers from the Docker engine at ${socket}`);
+      } else say(`no Docker engine answers at ${socket}: showing the demo's processes`);
+    }
     const plain = Boolean(args.values.plain) || Boolean(args.values.json) || !io.stdout.isTTY || !io.stdinIsTTY;
     if (plain) {
       const { snapshotLines, takeSnapshot } = await import('./status.js');
-      const snap = await takeSnapshot(loaded, DEMO_ENV, {
-        rows: { source: (emit) => new ProcessesSource({ stack, intervalMs: env.refresh, emit }), restart: (n) => stack.restart(n) },
-      });
+      const snap = await takeSnapshot(loaded, DEMO_ENV, { rows });
       say(args.values.json ? JSON.stringify(snap) : snapshotLines(snap).join('\n'));
       return EXIT.ok;
     }
@@ -48,7 +58,7 @@ export async function runDemoCommand(args: ParsedArgs, io: CliIO, say: (s: strin
       color: !('NO_COLOR' in io.env && io.env.NO_COLOR !== ''),
       packageRoot: io.packageRoot,
       demo: {
-        rows: { source: (emit) => new ProcessesSource({ stack, intervalMs: env.refresh, emit }), restart: (n) => stack.restart(n) },
+        rows,
         faults: DEMO_FAULTS.map((f) => ({ key: f.key, id: f.id, label: f.label, description: f.description, destructive: f.destructive })),
         inject: async (id) => (await applyDemoFault(stack, id as DemoFaultId)).message,
         stopNow: () => stack.stopSync(),

@@ -39,7 +39,8 @@ export interface ConsoleContext {
 }
 
 export interface ConsoleDemo {
-  rows: { source: (emit: import('../live/store.js').LiveStore['emit']) => import('../live/events.js').Source; restart: (name: string) => Promise<{ ok: boolean; error?: string; durationMs: number }> };
+  /** The demo's processes in the containers pane; absent with --docker (real containers). */
+  rows?: { source: (emit: import('../live/store.js').LiveStore['emit']) => import('../live/events.js').Source; restart: (name: string) => Promise<{ ok: boolean; error?: string; durationMs: number }> };
   faults: { key: string; id: string; label: string; description?: string; destructive?: boolean }[];
   inject: (id: string) => Promise<string>;
   /** Stops the stack at once (signals, crashes): nothing it started may outlive hubops. */
