@@ -2,7 +2,7 @@
 // panes, a release whose deploy is followed by an error spike rolls back by itself with both
 // reports, and quitting leaves no process and no port behind.
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
+import { runHubops } from '../support/hubops-process.js';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canConnect, isAlive, tempDir, waitFor } from '../fixtures/procs.js';
@@ -18,22 +18,7 @@ afterAll(async () => {
   dir.remove();
 });
 
-function hubops(args: string[], onLine: (l: string) => void): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, HUBOPS_CONFIG: '' } });
-    let out = '';
-    let carry = '';
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      const parts = (carry + d.toString()).split('\n');
-      carry = parts.pop() ?? '';
-      for (const l of parts) onLine(l);
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => resolve({ code, out }));
-  });
-}
+const hubops = (args: string[], onLine: (l: string) => void) => runHubops(args, { onLine });
 
 describe('hubops demo', () => {
   it('is live, shows faults, rolls a bad release back, and stops everything on quit', async () => {

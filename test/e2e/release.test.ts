@@ -2,7 +2,8 @@
 // and rollback really change a VERSION file there), the real Prometheus scraping a test service
 // whose error rate the test turns, a watch window compressed to seconds.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { runHubops } from '../support/hubops-process.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startMetricsService, type MetricsService } from '../fixtures/metrics-service.js';
@@ -10,8 +11,6 @@ import { tempDir, type TempDir } from '../fixtures/procs.js';
 import { startPrometheus, type Prom } from '../fixtures/prometheus.js';
 import { startSshd, type Sshd } from '../fixtures/sshd.js';
 
-const root = new URL('../..', import.meta.url).pathname;
-const bin = join(root, 'bin', 'hubops');
 
 let sshd: Sshd;
 let svc: MetricsService;
@@ -85,23 +84,7 @@ function project(): { dir: string; server: string } {
 
 const FLAGS = ['--plain', '--env', 'prod', '--approve', 'pre-release', '--strategy', 'all-at-once'];
 
-/** Runs hubops; `onLine` sees each line of its output as it comes (to act mid-release). */
-function hubops(cwd: string, args: string[], onLine?: (l: string, kill: () => void) => void): Promise<{ code: number | null; signal: string | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd, env: { ...process.env, HUBOPS_CONFIG: '' } });
-    let out = '';
-    let carry = '';
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      const parts = (carry + d.toString()).split('\n');
-      carry = parts.pop() ?? '';
-      for (const l of parts) onLine?.(l, () => child.kill('SIGKILL'));
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code, signal) => resolve({ code, signal, out }));
-  });
-}
+const hubops = (cwd: string, args: string[], onLine?: (l: string, kill: () => void) => void) => runHubops(args, { cwd, onLine });
 
 /**
  * Waits until the last 25 s of the service's error ratio and p99 are back to normal, so one test's
