@@ -18,7 +18,9 @@ import { ContainersBody } from './panes/ContainersBody.js';
 import { HealthBody } from './panes/HealthBody.js';
 import { LogsBody } from './panes/LogsBody.js';
 import { MetricsBody } from './panes/MetricsBody.js';
-import { ConfirmBox, FilterLine, MenuBox, WelcomeOverlay } from './PromptViews.js';
+import { ConfirmBox, FilterLine, InputBox, MenuBox, WelcomeOverlay } from './PromptViews.js';
+import type { ReleaseController, ReleaseSnapshot } from './release/controller.js';
+import { mmss, ReleasePanel } from './release/ReleasePanel.js';
 import { initialShell, shellReducer, type Intent, type ShellData, type ShellState, type MenuOption } from './shell-state.js';
 import { hhmmss, useClock } from './useClock.js';
 import { useTerminalSize } from './useTerminalSize.js';
@@ -55,6 +57,8 @@ export interface AppProps {
   firstRun?: { onDismiss: () => void };
   /** `hubops demo`: the faults the F menu offers, and how to inject one. */
   demo?: { faults: MenuOption[]; inject: (id: string) => Promise<string> };
+  /** Release mode (D, the release panel); without it those keys do not act. */
+  release?: ReleaseController;
 }
 
 const NO_INCIDENT = { subscribe: () => () => {}, getSnapshot: () => undefined };
@@ -68,7 +72,10 @@ export function App(props: AppProps) {
   const live = useSyncExternalStore(store.subscribe, store.getState);
   const ctrl = props.incident;
   const incident: IncidentSnapshot | undefined = useSyncExternalStore(ctrl?.subscribe ?? NO_INCIDENT.subscribe, ctrl?.getSnapshot ?? NO_INCIDENT.getSnapshot);
-  const panelOpen = Boolean(incident && (incident.ui.panel.kind !== 'none' || incident.ui.form));
+  const rel = props.release;
+  const release: ReleaseSnapshot | undefined = useSyncExternalStore(rel?.subscribe ?? NO_INCIDENT.subscribe, rel?.getSnapshot ?? NO_INCIDENT.getSnapshot);
+  const incidentPanelOpen = Boolean(incident && (incident.ui.panel.kind !== 'none' || incident.ui.form));
+  const panelOpen = incidentPanelOpen || Boolean(release?.visible);
   const barRows = incident?.state ? 1 + (incident.banner ? 1 : 0) : 0;
   const layout = useMemo(() => consoleLayout(cols, rows, { barRows, panel: panelOpen }), [cols, rows, barRows, panelOpen]);
   const rects = layout.panes;
@@ -93,9 +100,18 @@ export function App(props: AppProps) {
     logView: { size: buffer.viewSize, offset: buffer.viewOffset, rows: logRows },
     containerCount: live.containers.rows.length,
   };
-  const keyCtx: KeyContext = { readonly: props.readonly, filterActive: buffer.filter !== null, logRows, incident: incident ? incidentKeyState(incident) : undefined, demo: props.demo !== undefined };
+  const releaseKeys = () =>
+    rel
+      ? {
+          canStart: rel.enabled && !props.readonly && rel.getSnapshot().status !== 'running',
+          keys: rel.activeKeys(),
+          takes: (name: string) => rel.takes(name),
+          closable: rel.getSnapshot().status === 'done' && rel.getSnapshot().visible,
+        }
+      : undefined;
+  const keyCtx: KeyContext = { readonly: props.readonly, filterActive: buffer.filter !== null, logRows, incident: incident ? incidentKeyState(incident) : undefined, demo: props.demo !== undefined, release: releaseKeys() };
   // Several keys in one chunk: each must see what the previous one did to the incident UI.
-  const keyCtxNow = (): KeyContext => ({ ...keyCtx, incident: ctrl ? incidentKeyState(ctrl.getSnapshot()) : undefined });
+  const keyCtxNow = (): KeyContext => ({ ...keyCtx, incident: ctrl ? incidentKeyState(ctrl.getSnapshot()) : undefined, release: releaseKeys() });
   const say = (text: string, error = false) => dispatch({ type: 'message', text, error });
 
   function injectFault(id: string): void {
@@ -135,6 +151,12 @@ export function App(props: AppProps) {
           if (error) say(`filter refused: ${error}`, true);
           return;
         }
+        if (prompt?.kind === 'input' && prompt.action === 'release') {
+          if (!rel) return;
+          say(`release ${prompt.text.trim() || '(suggested bump)'} to ${props.envName}: pre-release gate…`);
+          void rel.begin(prompt.text);
+          return;
+        }
         if (prompt?.kind === 'confirm' && prompt.action === 'fault') {
           if (!confirmAccepted({ title: prompt.title, body: prompt.body }, prompt.text)) return say(`not confirmed: no fault injected`, true);
           injectFault(prompt.subject);
@@ -145,9 +167,11 @@ export function App(props: AppProps) {
           if (!accepted) return say(`not confirmed: nothing was done to ${prompt.subject}`, true);
           if (!props.actions) return say('no live session', true);
           say(`restarting ${prompt.subject}…`);
-          void props.actions.restartContainer(prompt.subject).then((r) =>
-            r.ok ? say(`restarted ${prompt.subject} in ${(r.durationMs / 1000).toFixed(1)}s`) : say(`restart of ${prompt.subject} failed: ${r.error}`, true),
-          );
+          void props.actions.restartContainer(prompt.subject).then((r) => {
+            ctrl?.recordAction('restart', prompt.subject, r.ok, r.ok ? `in ${(r.durationMs / 1000).toFixed(1)}s` : (r.error ?? ''));
+            if (r.ok) say(`restarted ${prompt.subject} in ${(r.durationMs / 1000).toFixed(1)}s`);
+            else say(`restart of ${prompt.subject} failed: ${r.error}`, true);
+          });
         }
         return;
       }
@@ -174,6 +198,18 @@ export function App(props: AppProps) {
         return;
       case 'incident':
         ctrl?.perform(intent.op);
+        return;
+      case 'release-start':
+        dispatch({
+          type: 'open-input',
+          prompt: { kind: 'input', action: 'release', title: `Release to ${props.envName}${props.production ? ' (production)' : ''}`, hint: 'Version to release (e.g. 1.4.0, or major / minor / patch). Empty: the bump the commits suggest. The pre-release gate comes next: nothing is deployed before A.', text: '' },
+        });
+        return;
+      case 'release-key':
+        rel?.key(intent.name);
+        return;
+      case 'release-close':
+        rel?.close();
         return;
       case 'incident-key':
         ctrl?.key(intent.name);
@@ -206,6 +242,12 @@ export function App(props: AppProps) {
     }
     const intent = intentFor(name === ' ' ? 'space' : name, shellRef.current, props.keys, keyCtxNow());
     if (!intent) return;
+    // q while a release runs here is refused (its gates block); Ctrl-C still leaves, and
+    // `hubops release --resume` picks the release up from its journal.
+    if (intent.type === 'quit' && rel?.getSnapshot().status === 'running') {
+      say('a release is running: answer its gates or let it finish (Ctrl-C leaves; hubops release --resume picks it up)', true);
+      return;
+    }
     // q while an incident is open here asks first; Ctrl-C never does.
     if (intent.type === 'quit' && ctrl?.askBeforeQuit()) return;
     if (intent.type === 'quit' || intent.type === 'interrupt') return leave(intent.type);
@@ -220,7 +262,7 @@ export function App(props: AppProps) {
       for (const part of input.split(/(\r\n|\r|\n)/)) {
         if (part === '') continue;
         if (/^[\r\n]+$/.test(part)) handle('enter');
-        else if (shellRef.current.prompt || ctrl?.getSnapshot().ui.form) handle(part);
+        else if (shellRef.current.prompt || (ctrl?.getSnapshot().ui.form && !rel?.getSnapshot().question)) handle(part);
         else for (const ch of part) handle(ch);
       }
       return;
@@ -233,6 +275,8 @@ export function App(props: AppProps) {
   // The clock ticks each second; an incident declared since is never shown as started in the future.
   const clock = incident?.state && ctrl ? ctrl.clock(Math.max(time, Date.parse(incident.state.startedAt))) : undefined;
   const barKeys = bottomKeys(shell, props.keys, keyCtx);
+  const watchLeft = rel?.watchLeftMs(time);
+  const releaseBar = release && release.status !== 'idle' && (release.status === 'running' || release.visible) ? `release ${release.version ?? '…'} · ${release.verdict?.verdict ?? release.phase}${watchLeft !== undefined ? ` · window ${mmss(watchLeft)} left` : ''}` : undefined;
 
   if (tooSmall(cols, rows)) {
     return (
@@ -265,7 +309,7 @@ export function App(props: AppProps) {
 
   return (
     <Box width={cols} height={rows} flexDirection="column">
-      <TopBar width={cols} project={props.project} env={props.envName} production={props.production} readonly={props.readonly} clock={hhmmss(time)} />
+      <TopBar width={cols} project={props.project} env={props.envName} production={props.production} readonly={props.readonly} clock={hhmmss(time)} release={releaseBar} />
       {incident?.state && clock ? <IncidentBar width={cols} state={incident.state} clock={clock} banner={incident.banner} /> : null}
       <Box height={body.height} width={cols} />
       {shell.prompt?.kind === 'filter' ? <FilterLine width={cols} text={shell.prompt.text} /> : <BottomBar width={cols} keys={barKeys} message={shell.message} />}
@@ -289,9 +333,11 @@ export function App(props: AppProps) {
           <PaneFrame {...frame(3, 'metrics')} header={metrics}>
             {({ width, rows: n }) => <MetricsBody names={metrics.names} state={live} width={width} maxRows={n} chart={props.chart} />}
           </PaneFrame>
-          {incident && layout.panel && ctrl ? <IncidentPanel rect={layout.panel} snapshot={incident} ranked={ctrl.ranked()} now={time} webhook={ctrl.deps.webhook} /> : null}
+          {release?.visible && layout.panel ? <ReleasePanel rect={layout.panel} snapshot={release} now={time} incidentHidden={incidentPanelOpen} /> : null}
+          {!release?.visible && incident && layout.panel && ctrl ? <IncidentPanel rect={layout.panel} snapshot={incident} ranked={ctrl.ranked()} now={time} webhook={ctrl.deps.webhook} /> : null}
           {shell.prompt?.kind === 'confirm' ? <ConfirmBox rect={body} prompt={shell.prompt} /> : null}
           {shell.prompt?.kind === 'menu' ? <MenuBox rect={body} prompt={shell.prompt} /> : null}
+          {shell.prompt?.kind === 'input' ? <InputBox rect={body} prompt={shell.prompt} /> : null}
         </>
       )}
     </Box>

@@ -249,6 +249,19 @@ export class IncidentController {
     return [...rb.diagnosis, ...rb.resolution, ...rb.rollback];
   }
 
+  /**
+   * An action taken outside the incident panels (a container restarted from its pane): recorded in
+   * the open incident's timeline when there is one we write, silently skipped otherwise.
+   */
+  recordAction(action: string, subject: string, ok: boolean, detail = ''): void {
+    if (!this.session || this.snap.readonly || this.session.state.status !== 'open') return;
+    try {
+      this.session.record({ type: 'action', action, subject, ok, detail });
+    } catch {
+      /* the restart itself is reported on screen either way */
+    }
+  }
+
   private record(e: NewIncidentEvent): boolean {
     if (!this.session) {
       this.say('no incident open', true);

@@ -17,6 +17,7 @@ import { readJournal } from '../../src/journal/journal.js';
 import { loadRunbooks } from '../../src/runbooks/load.js';
 import { LocalTarget } from '../../src/targets/local.js';
 import { KEY, renderScreen } from '../support/render-screen.js';
+import { LiveStore } from '../../src/live/store.js';
 
 const loaded = parseConfigText('project: shop\nenvironments:\n  prod:\n    target: local\n', '/x/hubops.yaml');
 if (!loaded.ok) throw new Error('fixture config invalid');
@@ -462,6 +463,44 @@ describe('incident mode in the console', () => {
     await s.waitFor((f) => f.includes('SEV1 remapped'));
     await s.press('N');
     await s.waitFor((f) => f.includes('Add a note to the timeline'));
+    s.unmount();
+  });
+});
+
+describe('actions taken from the panes during an incident', () => {
+  it('a container restarted from its pane is recorded in the open incident', async () => {
+    const h = harness();
+    const withDocker = parseConfigText('project: shop\nenvironments:\n  prod:\n    target: local\n    docker: {}\n', '/x/hubops.yaml');
+    if (!withDocker.ok) throw new Error('config');
+    const denv = withDocker.loaded.config.environments.prod!;
+    const store = new LiveStore(denv, 1);
+    // The restart itself is the Docker action tested against the real engine elsewhere; here only
+    // its result matters, and where it is written.
+    const restarted: string[] = [];
+    const s = renderScreen(
+      <App
+        project="shop"
+        envName="prod"
+        env={denv}
+        production
+        readonly={false}
+        keys={buildKeyMap().keys}
+        onExit={() => {}}
+        size={{ cols: 100, rows: 34 }}
+        incident={h.ctrl}
+        store={store}
+        actions={{ followContainer: (n) => n, restartContainer: async (n) => (restarted.push(n), { ok: true, durationMs: 1200 }) }}
+      />,
+    );
+    await declare(h, s);
+    store.emit({ type: 'containers', at: Date.now(), rows: [{ id: 'a', name: 'shop-api-1', state: 'running', restarts: 0, image: 'shop', tag: '1.0' }] });
+    await s.waitFor((f) => f.includes('shop-api-1'));
+    await s.press('1', 'r');
+    await s.waitFor((f) => f.includes('type shop-api-1'));
+    await s.press('shop-api-1', KEY.enter);
+    await s.waitFor((f) => f.includes('restarted shop-api-1 in 1.2s'));
+    expect(restarted).toEqual(['shop-api-1']);
+    expect(h.events().at(-1)).toMatchObject({ type: 'action', action: 'restart', subject: 'shop-api-1', ok: true, detail: 'in 1.2s', by: 'ana@box' });
     s.unmount();
   });
 });
