@@ -231,6 +231,14 @@ export function App(props: AppProps) {
     ctrl.connect({ say: (text, error) => dispatch({ type: 'message', text, error }), leave: () => leave('quit') });
     ctrl.start();
   }, [ctrl]);
+  // The end of a release run is told in the bottom bar as well (it replaces any older message).
+  const releaseStatus = release?.status;
+  useEffect(() => {
+    if (releaseStatus !== 'done' || !rel) return;
+    const r = rel.getSnapshot();
+    if (r.verdict) say(`release ${r.version ?? ''}: ${r.verdict.verdict}`, !r.verdict.verdict.startsWith('Released'));
+    else if (r.error) say(`release failed: ${r.error}`, true);
+  }, [releaseStatus]);
   const [welcome, setWelcome] = useState(props.firstRun !== undefined);
   const handle = (name: string) => {
     if (leaving.current) return;

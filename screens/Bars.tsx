@@ -1,7 +1,7 @@
 import { Box, Text } from 'ink';
 import { useTheme } from './theme.js';
 
-export function TopBar({ width, project, env, production, readonly, clock }: { width: number; project: string; env: string; production: boolean; readonly: boolean; clock: string }) {
+export function TopBar({ width, project, env, production, readonly, clock, release }: { width: number; project: string; env: string; production: boolean; readonly: boolean; clock: string; release?: string }) {
   const theme = useTheme();
   return (
     <Box width={width} height={1}>
@@ -13,6 +13,8 @@ export function TopBar({ width, project, env, production, readonly, clock }: { w
         {project} / <Text bold color={production ? (theme.color ? 'red' : undefined) : theme.accent}>{env}</Text>
         {production ? ' (production)' : ''}
         {readonly ? ' [read-only]' : ''}
+        {release ? ' · ' : ''}
+        {release ? <Text bold color={theme.accent}>{release}</Text> : null}
       </Text>
       <Box flexGrow={1} />
       <Text>{clock} </Text>

@@ -58,6 +58,30 @@ export function ConfirmBox({ rect, prompt }: { rect: Rect; prompt: Extract<Promp
   );
 }
 
+/** A line to type over the panes (the version to release), with a hint under it. */
+export function InputBox({ rect, prompt }: { rect: Rect; prompt: Extract<Prompt, { kind: 'input' }> }) {
+  const theme = useTheme();
+  const width = Math.min(rect.width, 72);
+  const inner = width - 4;
+  const hint = wrapWords(prompt.hint, inner).slice(0, Math.max(0, rect.height - 5));
+  const height = hint.length + 4;
+  const left = rect.left + Math.floor((rect.width - width) / 2);
+  const top = rect.top + Math.max(0, Math.floor((rect.height - height) / 2));
+  return (
+    <Box position="absolute" left={left} top={top} width={width} height={height} flexDirection="column" borderStyle="double" borderColor={theme.accent}>
+      <Text bold>{` ${prompt.title.slice(0, inner).padEnd(inner)} `}</Text>
+      {hint.map((h, i) => (
+        <Text key={i}>{` ${h.padEnd(inner)} `}</Text>
+      ))}
+      <Text wrap="truncate-start">
+        {` ${`> ${prompt.text}`.slice(-(inner - 1)).padEnd(inner - 1)}`}
+        <Text inverse> </Text>
+        {' '}
+      </Text>
+    </Box>
+  );
+}
+
 /** A menu of single-key choices over the panes (the demo's faults). */
 export function MenuBox({ rect, prompt }: { rect: Rect; prompt: Extract<Prompt, { kind: 'menu' }> }) {
   const theme = useTheme();

@@ -12,6 +12,8 @@ import { guardTerminal } from './terminal.js';
 import { IncidentController } from './incident/controller.js';
 import { realIncidentDeps } from './incident/wire.js';
 import { makeTheme, ThemeContext } from './theme.js';
+import { ReleaseController } from './release/controller.js';
+import { runRelease } from '../src/release/runner.js';
 
 /** Draws the console full screen until the user leaves; resolves with the exit code. */
 export async function openConsole(ctx: ConsoleContext): Promise<number> {
@@ -41,6 +43,13 @@ export async function openConsole(ctx: ConsoleContext): Promise<number> {
       startMessage = `could not resume the open incident: ${(err as Error).message}`;
     }
   }
+  // Release mode (D): the run is the CLI's, answered from the release panel; it shares the
+  // console's target (one SSH connection).
+  const release = new ReleaseController({
+    env: ctx.envName,
+    enabled: Boolean(env.release) && !ctx.readonly,
+    launch: ({ answerer, out, onEvent, request }) => runRelease({ loaded: ctx.loaded, envName: ctx.envName, request, answerer, out, onEvent, target: session.target }),
+  });
   const outcome: { how: 'quit' | 'interrupt' } = { how: 'quit' };
   let instance: ReturnType<typeof render> | undefined;
   const guard = guardTerminal({ stdout: process.stdout, stdin: process.stdin, unmount: () => instance?.unmount(),
@@ -48,6 +57,7 @@ export async function openConsole(ctx: ConsoleContext): Promise<number> {
     // started on the target outlives us, and let go of the incident's lock.
     beforeExit: () => {
       ctx.demo?.stopNow();
+      release.dispose();
       incident.closeNow();
       void session.stop();
     },
@@ -69,6 +79,7 @@ export async function openConsole(ctx: ConsoleContext): Promise<number> {
         chart={(points, width, height) => renderChart(points, { width, height })}
         keys={keys}
         incident={incident}
+        release={release}
         startMessage={startMessage ?? (ctx.demo ? 'demo: F injects a fault, r restarts a process, i declares an incident' : undefined)}
         demo={ctx.demo ? { faults: ctx.demo.faults, inject: ctx.demo.inject } : undefined}
         firstRun={ctx.demo && !readUserState().firstRunSeen ? { onDismiss: () => writeUserState({ ...readUserState(), firstRunSeen: true }) } : undefined}
@@ -99,6 +110,7 @@ export async function openConsole(ctx: ConsoleContext): Promise<number> {
   } finally {
     guard.dispose();
   }
+  release.dispose();
   await incident.dispose();
   await wired.close();
   await session.stop();

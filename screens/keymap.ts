@@ -48,6 +48,8 @@ export const DEFAULT_KEYS = {
   retry: 'r',
   // The demo.
   faults: 'F',
+  // Release mode.
+  release: 'D',
 } as const;
 
 export type Action = keyof typeof DEFAULT_KEYS;
@@ -63,6 +65,20 @@ export interface KeyContext {
   incident?: IncidentKeyState;
   /** `hubops demo`: the fault menu is there. */
   demo?: boolean;
+  /** Release mode, when this console can release; absent, its keys never act. */
+  release?: ReleaseKeyState;
+}
+
+/** What the key map needs to know of the release panel. */
+export interface ReleaseKeyState {
+  /** D acts: the environment has a release section, not --readonly, no release running. */
+  canStart: boolean;
+  /** The keys of the pending question (or Esc on the take-over notice), for the bottom bar and help. */
+  keys: { key: string; label: string }[];
+  /** Whether the release panel takes this key now. */
+  takes: (name: string) => boolean;
+  /** A finished run's panel is shown: Esc closes it. */
+  closable: boolean;
 }
 
 interface Binding {
@@ -140,6 +156,9 @@ const BINDINGS: Binding[] = [
   { action: 'edit', label: 'edit', when: (s, c) => panel('compose')(s, c) && c.incident!.composeReady, intent: inc('edit') },
   { action: 'override', label: 'override (with a reason)', when: (s, c) => panel('gate')(s, c) && c.incident!.gateRed, intent: inc('override') },
   { action: 'retry', label: 'probe again', when: (s, c) => panel('gate')(s, c) && c.incident!.gateRed, intent: inc('retry') },
+  // Release mode.
+  { action: 'release', label: 'deploy / release', when: (s, c) => s.overlay === 'none' && !s.prompt && !c.incident?.form && Boolean(c.release?.canStart), intent: () => ({ type: 'release-start' }) },
+  { action: 'close', label: 'close the release panel', when: (s, c) => s.overlay === 'none' && !s.prompt && Boolean(c.release?.closable), intent: () => ({ type: 'release-close' }) },
   { action: 'close', label: 'close', when: (s, c) => incidentFree(s, c) && c.incident!.panel !== 'none', intent: inc('close') },
   // Everywhere.
   { action: 'help', label: 'help', when: (s, c) => !s.prompt && !c.incident?.form, intent: () => ({ type: 'toggle-help' }) },
@@ -167,6 +186,7 @@ export function buildKeyMap(overrides: Record<string, string> = {}): { keys: Key
       for (const p of INCIDENT_PANELS) contexts.push({ ...base, incident: { status, writable, panel: p, form: false, composeReady: true, gateRed: true } });
     }
   }
+  contexts.push({ ...base, release: { canStart: true, keys: [], takes: () => false, closable: true } });
   for (const ctx of contexts) {
     for (const s of [...probe, { ...probe[0]!, overlay: 'help' as const }]) {
       const seen = new Map<string, Action>();
@@ -204,6 +224,8 @@ export function keyName(input: string, key: Key): string {
 export function intentFor(name: string, state: ShellState, keys: KeyMap, ctx: KeyContext = { readonly: false, filterActive: false, logRows: 10 }): Intent | undefined {
   // Ctrl-C always interrupts, whatever the map says: it is the way out that must never move.
   if (name === 'ctrl-c') return { type: 'interrupt' };
+  // A release question (a gate, the rollback countdown) comes first: it blocks the release.
+  if (!state.prompt && state.overlay === 'none' && ctx.release?.takes(name)) return { type: 'release-key', name };
   // An incident form takes every key (typing, moving between fields, Enter, Esc).
   if (ctx.incident?.form && !state.prompt) return { type: 'incident-key', name };
   if (state.prompt) {
@@ -243,7 +265,7 @@ export function activeKeys(state: ShellState, keys: KeyMap, ctx: KeyContext = { 
     ];
   }
   const shown = BINDINGS.filter((b) => b.when(state, ctx));
-  const out: { key: string; label: string }[] = [];
+  const out: { key: string; label: string }[] = [...(ctx.release?.keys ?? [])];
   const focus = shown.filter((b) => b.action.startsWith('focus-') && /^\d$/.test(keys[b.action]));
   for (const b of shown) {
     if (focus.includes(b) && focus.length === 4) {
@@ -273,7 +295,10 @@ export function bottomKeys(state: ShellState, keys: KeyMap, ctx: KeyContext): { 
     { key: displayKey(keys.help), label: 'help' },
     { key: displayKey(keys.quit), label: 'quit' },
   ];
+  if (ctx.release?.keys.length) return [...ctx.release.keys, ...tail];
   const inc = ctx.incident;
+  if (ctx.release?.closable) tail.unshift({ key: displayKey(keys.close), label: 'close release' });
+  if (ctx.release?.canStart) tail.unshift({ key: displayKey(keys.release), label: 'release' });
   if (inc && inc.panel !== 'none') {
     const out: { key: string; label: string }[] = [];
     if (has('down') && has('up')) out.push({ key: `${displayKey(keys.down)}/${displayKey(keys.up)}`, label: inc.panel === 'timeline' ? 'scroll' : 'select' });

@@ -5,7 +5,9 @@ import type { IncidentOp } from './incident/keys.js';
 export type Prompt =
   | { kind: 'filter'; text: string }
   | { kind: 'confirm'; action: 'restart' | 'fault'; subject: string; title: string; body: string; typeToConfirm?: string; text: string }
-  | { kind: 'menu'; title: string; options: MenuOption[]; text: string };
+  | { kind: 'menu'; title: string; options: MenuOption[]; text: string }
+  /** A line of text to type: the version to release. */
+  | { kind: 'input'; action: 'release'; title: string; hint: string; text: string };
 
 export interface MenuOption {
   key: string;
@@ -66,7 +68,12 @@ export type Intent =
   | { type: 'message'; text: string; error?: boolean }
   /** Incident mode: an op for the incident controller, or a key for its open form. */
   | { type: 'incident'; op: IncidentOp }
-  | { type: 'incident-key'; name: string };
+  | { type: 'incident-key'; name: string }
+  /** Release mode: D (asks for the version), a key for the release panel's question, Esc on a finished run. */
+  | { type: 'release-start' }
+  | { type: 'release-key'; name: string }
+  | { type: 'release-close' }
+  | { type: 'open-input'; prompt: Extract<Prompt, { kind: 'input' }> };
 
 export const initialShell: ShellState = {
   focus: 'containers',
@@ -144,6 +151,7 @@ export function shellReducer(state: ShellState, intent: Intent, data: ShellData 
       return state;
     case 'open-confirm':
     case 'open-menu':
+    case 'open-input':
       return { ...state, prompt: intent.prompt, message: undefined };
     case 'open-faults':
       return state;
@@ -158,6 +166,9 @@ export function shellReducer(state: ShellState, intent: Intent, data: ShellData 
       return { ...state, message: { text: intent.text, error: Boolean(intent.error) } };
     case 'incident':
     case 'incident-key':
+    case 'release-start':
+    case 'release-key':
+    case 'release-close':
       return state;
   }
 }

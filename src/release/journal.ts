@@ -12,6 +12,8 @@ export class ReleaseJournal {
   private seq: number;
   private release: () => void;
   readonly events: ReleaseEvent[];
+  /** Told of every event once it is on disk (the console's release panel follows the run this way). */
+  onRecord?: (e: ReleaseEvent) => void;
 
   private constructor(readonly file: string, events: ReleaseEvent[], release: () => void, private readonly now: () => number, private readonly me: string) {
     this.events = events;
@@ -33,6 +35,7 @@ export class ReleaseJournal {
     const full = { v: 1, seq: ++this.seq, at: isoLocal(this.now()), by: this.me, ...e } as ReleaseEvent;
     this.writer.append(full);
     this.events.push(full);
+    this.onRecord?.(full);
     return full;
   }
 

@@ -40,6 +40,8 @@ export interface ReleaseOptions {
   answerer: Answerer;
   /** Progress as plain lines (the screen draws from the journal). */
   out: (line: string) => void;
+  /** Every journal event of this release, once on disk (those already there first, on a resume). */
+  onEvent?: (e: ReleaseEvent) => void;
   repoDir?: string;
   /** Shorter windows (tests, the demo): override the environment's watch duration and interval. */
   watch?: { durationMs?: number; intervalMs?: number };
@@ -138,6 +140,10 @@ export async function runRelease(o: ReleaseOptions): Promise<ReleaseResult> {
     say(`resuming release ${version} to ${o.envName} (was in phase ${lastPhase ?? 'gate'})`);
   }
   const j = journal!;
+  if (o.onEvent) {
+    for (const e of j.events) o.onEvent(e);
+    j.onRecord = o.onEvent;
+  }
   const report = new ReportWriter(reportFile);
   const by = j.by;
   const stamp = () => new Date(now()).toISOString();
