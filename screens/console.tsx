@@ -48,6 +48,7 @@ export async function openConsole(ctx: ConsoleContext): Promise<number> {
   const release = new ReleaseController({
     env: ctx.envName,
     enabled: Boolean(env.release) && !ctx.readonly,
+    production: isProduction(ctx.envName, env),
     launch: ({ answerer, out, onEvent, request }) => runRelease({ loaded: ctx.loaded, envName: ctx.envName, request, answerer, out, onEvent, target: session.target }),
   });
   const outcome: { how: 'quit' | 'interrupt' } = { how: 'quit' };

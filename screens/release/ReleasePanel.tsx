@@ -32,6 +32,7 @@ export function questionLines(q: ReleaseQuestion, width: number, now: number): L
     case 'gate':
       lines.push(plain(`Pre-release gate${q.version ? ` for ${q.version}` : ''}${q.blocking ? ' — BLOCKED (proceeding will abort)' : ''}`, { bold: true, tone: q.blocking ? 'alarm' : undefined }));
       for (const c of q.checks) lines.push([{ text: `${c.status.padEnd(5)} `, tone: STATUS_TONE[c.status], bold: c.status === 'block' }, { text: `${c.name.padEnd(10)} ` }, { text: c.detail, tone: 'dim' }]);
+      if (q.confirming !== undefined) lines.push([{ text: 'PRODUCTION — type the environment name to release: ', bold: true, tone: 'alarm' }, { text: q.confirming }, { text: ' ', inverse: true }]);
       break;
     case 'strategy':
       lines.push(plain('Deployment strategy — pick one', { bold: true }));

@@ -10,7 +10,8 @@ import type { VersionRequest } from '../../src/release/gate/commits.js';
 import type { Answerer, ReleaseResult } from '../../src/release/runner.js';
 
 export type ReleaseQuestion =
-  | { kind: 'gate'; checks: { name: string; status: CheckStatus; detail: string }[]; version?: string; blocking: boolean }
+  /** `confirming`: on a production environment, the environment's name being typed after A. */
+  | { kind: 'gate'; checks: { name: string; status: CheckStatus; detail: string }[]; version?: string; blocking: boolean; confirming?: string }
   | { kind: 'strategy'; options: readonly string[] }
   | { kind: 'manual'; checklist: readonly string[] }
   /** `typing` holds the minutes being typed after `e`. */
@@ -50,6 +51,8 @@ export interface ReleaseControllerOptions {
   launch: Launch;
   /** Releases are possible here (a `release:` section, not --readonly). */
   enabled: boolean;
+  /** A production environment: proceeding at the gate asks for its name to be typed. */
+  production?: boolean;
   now?: () => number;
   setTimer?: (fn: () => void, ms: number) => { cancel(): void };
   /** Told when the run ends (for a bottom-bar message). */
@@ -63,6 +66,12 @@ export function questionKeys(q: ReleaseQuestion | undefined): { key: string; lab
   if (!q) return [];
   switch (q.kind) {
     case 'gate':
+      if (q.confirming !== undefined) {
+        return [
+          { key: 'Enter', label: 'confirm' },
+          { key: 'Esc', label: 'back' },
+        ];
+      }
       return [
         { key: 'A', label: 'proceed' },
         { key: 'B', label: 'abort' },
@@ -274,6 +283,7 @@ export class ReleaseController implements Answerer {
     if (this.snap.unknown) return name === 'escape';
     if (q) {
       if (q.kind === 'soft' && q.typing !== undefined) return /^\d+$/.test(name) || ['enter', 'escape', 'backspace'].includes(name);
+      if (q.kind === 'gate' && q.confirming !== undefined) return name.length === 1 || ['enter', 'escape', 'backspace', 'space'].includes(name);
       if (q.kind === 'strategy') return name === 'escape' || (/^\d$/.test(name) && Number(name) >= 1 && Number(name) <= q.options.length);
       const keys = questionKeys(q).map((k) => k.key.toLowerCase());
       return keys.includes(name.toLowerCase());
@@ -292,6 +302,23 @@ export class ReleaseController implements Answerer {
     const k = name.toLowerCase();
     switch (q.kind) {
       case 'gate':
+        if (q.confirming !== undefined) {
+          if (name === 'escape') this.set({ question: { ...q, confirming: undefined } });
+          else if (name === 'backspace') this.set({ question: { ...q, confirming: q.confirming.slice(0, -1) } });
+          else if (name === 'enter') {
+            if (q.confirming.trim() === this.opts.env) this.answer({ choice: 'proceed', overrides: [] }, `gate: A proceed (confirmed by typing ${this.opts.env})`);
+            else {
+              this.out(`not confirmed: "${q.confirming}" is not ${this.opts.env}`);
+              this.set({ question: { ...q, confirming: '' } });
+            }
+          } else if (name !== 'space' && q.confirming.length < 64) this.set({ question: { ...q, confirming: q.confirming + name } });
+          return true;
+        }
+        // Production changes are confirmed by typing the environment's name, never by one key.
+        if (k === 'a' && this.opts.production) {
+          this.set({ question: { ...q, confirming: '' } });
+          return true;
+        }
         if (k === 'a') this.answer({ choice: 'proceed', overrides: [] }, 'gate: A proceed');
         if (k === 'b') this.answer({ choice: 'abort', overrides: [] }, 'gate: B abort');
         if (k === 'c') this.answer({ choice: 'edit', overrides: [] }, 'gate: C edit scope');

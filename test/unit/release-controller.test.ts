@@ -34,6 +34,27 @@ function fakeTimers() {
 }
 
 describe('ReleaseController', () => {
+  it('on production, A asks for the environment name to be typed; a wrong name does nothing', async () => {
+    const m = manualLaunch();
+    const c = new ReleaseController({ env: 'prod', enabled: true, production: true, launch: m.launch });
+    void c.begin('');
+    let settled = false;
+    const g = m.run().answerer.preRelease(gate).then((a) => ((settled = true), a));
+    c.key('A');
+    expect(c.getSnapshot().question).toMatchObject({ kind: 'gate', confirming: '' });
+    expect(c.activeKeys().map((k) => k.key)).toEqual(['Enter', 'Esc']);
+    for (const ch of 'pord') c.key(ch);
+    c.key('enter');
+    await Promise.resolve();
+    expect(settled).toBe(false);
+    expect(c.getSnapshot().lines.at(-1)).toBe('not confirmed: "pord" is not prod');
+    for (const ch of 'prod') c.key(ch);
+    c.key('enter');
+    await expect(g).resolves.toEqual({ choice: 'proceed', overrides: [] });
+    expect(c.getSnapshot().lines.at(-1)).toBe('gate: A proceed (confirmed by typing prod)');
+    m.finish(result('Released'));
+  });
+
   it('opens the gate question and resolves it with A, then a strategy by digit', async () => {
     const m = manualLaunch();
     const c = new ReleaseController({ env: 'prod', enabled: true, launch: m.launch });
