@@ -3,7 +3,7 @@ import type { Rect } from '../layout.js';
 import { wrapWords } from '../PromptViews.js';
 import { useTheme, type Theme } from '../theme.js';
 import type { Line, Piece } from '../incident/IncidentPanel.js';
-import { questionKeys, type IntervalLine, type ReleaseQuestion, type ReleaseSnapshot } from './controller.js';
+import { pendingOverrides, questionKeys, type IntervalLine, type ReleaseQuestion, type ReleaseSnapshot } from './controller.js';
 
 const plain = (text: string, style: Omit<Piece, 'text'> = {}): Line => [{ text, ...style }];
 
@@ -32,6 +32,11 @@ export function questionLines(q: ReleaseQuestion, width: number, now: number): L
     case 'gate':
       lines.push(plain(`Pre-release gate${q.version ? ` for ${q.version}` : ''}${q.blocking ? ' — BLOCKED (proceeding will abort)' : ''}`, { bold: true, tone: q.blocking ? 'alarm' : undefined }));
       for (const c of q.checks) lines.push([{ text: `${c.status.padEnd(5)} `, tone: STATUS_TONE[c.status], bold: c.status === 'block' }, { text: `${c.name.padEnd(10)} ` }, { text: c.detail, tone: 'dim' }]);
+      for (const o of q.overrides ?? []) lines.push(plain(`overridden ${o.check}: ${o.reason}`, { tone: 'warn' }));
+      if (q.overriding !== undefined) {
+        if (!q.overriding.check) pendingOverrides(q).forEach((c, i) => lines.push(plain(`${i + 1}  override ${c.name}`)));
+        else lines.push([{ text: `reason to override ${q.overriding.check} (recorded): `, bold: true }, { text: q.overriding.reason }, { text: ' ', inverse: true }]);
+      }
       if (q.confirming !== undefined) lines.push([{ text: 'PRODUCTION — type the environment name to release: ', bold: true, tone: 'alarm' }, { text: q.confirming }, { text: ' ', inverse: true }]);
       break;
     case 'strategy':

@@ -5,13 +5,23 @@
  * of its keys. The run itself is started through `launch`, so tests drive it without a deploy.
  */
 import type { ReleaseEvent, ReleasePhase, Verdict } from '../../src/release/events.js';
-import type { CheckStatus, GateReport } from '../../src/release/gate/gate.js';
+import type { CheckName, CheckStatus, GateReport } from '../../src/release/gate/gate.js';
 import type { VersionRequest } from '../../src/release/gate/commits.js';
 import type { Answerer, ReleaseResult } from '../../src/release/runner.js';
 
 export type ReleaseQuestion =
   /** `confirming`: on a production environment, the environment's name being typed after A. */
-  | { kind: 'gate'; checks: { name: string; status: CheckStatus; detail: string }[]; version?: string; blocking: boolean; confirming?: string }
+  | {
+      kind: 'gate';
+      checks: { name: string; status: CheckStatus; detail: string; overridable?: boolean }[];
+      version?: string;
+      blocking: boolean;
+      confirming?: string;
+      /** Overrides given so far (a blocking check passed on purpose, with the reason). */
+      overrides?: { check: CheckName; reason: string }[];
+      /** `o` pressed: the check being overridden (once chosen) and the reason being typed. */
+      overriding?: { check?: CheckName; reason: string };
+    }
   | { kind: 'strategy'; options: readonly string[] }
   | { kind: 'manual'; checklist: readonly string[] }
   /** `typing` holds the minutes being typed after `e`. */
@@ -62,10 +72,23 @@ export interface ReleaseControllerOptions {
 const MAX_LINES = 400;
 
 /** The keys each question takes, for the key map, the bottom bar and help. */
+/** Blocking checks that may be passed on purpose and are not overridden yet. */
+export function pendingOverrides(q: Extract<ReleaseQuestion, { kind: 'gate' }>) {
+  return q.checks.filter((c) => c.status === 'block' && c.overridable && !q.overrides?.some((o) => o.check === c.name));
+}
+
 export function questionKeys(q: ReleaseQuestion | undefined): { key: string; label: string }[] {
   if (!q) return [];
   switch (q.kind) {
     case 'gate':
+      if (q.overriding !== undefined) {
+        return q.overriding.check
+          ? [
+              { key: 'Enter', label: `override ${q.overriding.check}` },
+              { key: 'Esc', label: 'back' },
+            ]
+          : [...pendingOverrides(q).map((c, i) => ({ key: String(i + 1), label: `override ${c.name}` })), { key: 'Esc', label: 'back' }];
+      }
       if (q.confirming !== undefined) {
         return [
           { key: 'Enter', label: 'confirm' },
@@ -76,6 +99,7 @@ export function questionKeys(q: ReleaseQuestion | undefined): { key: string; lab
         { key: 'A', label: 'proceed' },
         { key: 'B', label: 'abort' },
         { key: 'C', label: 'edit scope' },
+        ...(pendingOverrides(q).length > 0 ? [{ key: 'O', label: 'override a blocking check (with a reason)' }] : []),
       ];
     case 'strategy':
       return [...q.options.map((o, i) => ({ key: String(i + 1), label: o })), { key: 'Esc', label: 'abort (no strategy)' }];
@@ -243,8 +267,8 @@ export class ReleaseController implements Answerer {
   }
 
   preRelease(report: GateReport) {
-    const checks = report.checks.map((c) => ({ name: c.name, status: c.override ? ('warn' as const) : c.status, detail: c.detail }));
-    return this.ask<{ choice: 'proceed' | 'abort' | 'edit'; overrides: [] }>({ kind: 'gate', checks, version: report.version, blocking: report.blocking });
+    const checks = report.checks.map((c) => ({ name: c.name, status: c.override ? ('warn' as const) : c.status, detail: c.detail, overridable: c.overridable }));
+    return this.ask<{ choice: 'proceed' | 'abort' | 'edit'; overrides: { check: CheckName; reason: string }[] }>({ kind: 'gate', checks, version: report.version, blocking: report.blocking });
   }
 
   strategy(options: readonly string[]) {
@@ -283,6 +307,10 @@ export class ReleaseController implements Answerer {
     if (this.snap.unknown) return name === 'escape';
     if (q) {
       if (q.kind === 'soft' && q.typing !== undefined) return /^\d+$/.test(name) || ['enter', 'escape', 'backspace'].includes(name);
+      if (q.kind === 'gate' && q.overriding !== undefined) {
+        if (!q.overriding.check) return name === 'escape' || (/^\d$/.test(name) && Number(name) >= 1 && Number(name) <= pendingOverrides(q).length);
+        return name.length === 1 || ['enter', 'escape', 'backspace', 'space'].includes(name);
+      }
       if (q.kind === 'gate' && q.confirming !== undefined) return name.length === 1 || ['enter', 'escape', 'backspace', 'space'].includes(name);
       if (q.kind === 'strategy') return name === 'escape' || (/^\d$/.test(name) && Number(name) >= 1 && Number(name) <= q.options.length);
       const keys = questionKeys(q).map((k) => k.key.toLowerCase());
@@ -302,11 +330,30 @@ export class ReleaseController implements Answerer {
     const k = name.toLowerCase();
     switch (q.kind) {
       case 'gate':
+        if (q.overriding !== undefined) {
+          const o = q.overriding;
+          if (name === 'escape') this.set({ question: { ...q, overriding: undefined } });
+          else if (!o.check) {
+            const c = pendingOverrides(q)[Number(name) - 1]!;
+            this.set({ question: { ...q, overriding: { check: c.name as CheckName, reason: '' } } });
+          } else if (name === 'backspace') this.set({ question: { ...q, overriding: { ...o, reason: o.reason.slice(0, -1) } } });
+          else if (name === 'enter') {
+            if (o.reason.trim() === '') return true;
+            this.out(`gate: ${o.check} overridden: ${o.reason.trim()}`);
+            this.set({ question: { ...q, overriding: undefined, overrides: [...(q.overrides ?? []), { check: o.check, reason: o.reason.trim() }] } });
+          } else if (o.reason.length < 200) this.set({ question: { ...q, overriding: { ...o, reason: o.reason + (name === 'space' ? ' ' : name) } } });
+          return true;
+        }
+        if (k === 'o' && pendingOverrides(q).length > 0) {
+          const only = pendingOverrides(q).length === 1 ? (pendingOverrides(q)[0]!.name as CheckName) : undefined;
+          this.set({ question: { ...q, overriding: { check: only, reason: '' } } });
+          return true;
+        }
         if (q.confirming !== undefined) {
           if (name === 'escape') this.set({ question: { ...q, confirming: undefined } });
           else if (name === 'backspace') this.set({ question: { ...q, confirming: q.confirming.slice(0, -1) } });
           else if (name === 'enter') {
-            if (q.confirming.trim() === this.opts.env) this.answer({ choice: 'proceed', overrides: [] }, `gate: A proceed (confirmed by typing ${this.opts.env})`);
+            if (q.confirming.trim() === this.opts.env) this.answer({ choice: 'proceed', overrides: q.overrides ?? [] }, `gate: A proceed (confirmed by typing ${this.opts.env})`);
             else {
               this.out(`not confirmed: "${q.confirming}" is not ${this.opts.env}`);
               this.set({ question: { ...q, confirming: '' } });
@@ -319,7 +366,7 @@ export class ReleaseController implements Answerer {
           this.set({ question: { ...q, confirming: '' } });
           return true;
         }
-        if (k === 'a') this.answer({ choice: 'proceed', overrides: [] }, 'gate: A proceed');
+        if (k === 'a') this.answer({ choice: 'proceed', overrides: q.overrides ?? [] }, 'gate: A proceed');
         if (k === 'b') this.answer({ choice: 'abort', overrides: [] }, 'gate: B abort');
         if (k === 'c') this.answer({ choice: 'edit', overrides: [] }, 'gate: C edit scope');
         return true;

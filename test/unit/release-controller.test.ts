@@ -34,6 +34,35 @@ function fakeTimers() {
 }
 
 describe('ReleaseController', () => {
+  it('a blocking check can be overridden with a typed reason before proceeding', async () => {
+    const m = manualLaunch();
+    const c = new ReleaseController({ env: 'staging', enabled: true, launch: m.launch });
+    void c.begin('');
+    const blocked = {
+      version: '1.2.0',
+      blocking: true,
+      checks: [
+        { name: 'blackout', status: 'block', detail: 'Friday after 16:00', overridable: true },
+        { name: 'tree', status: 'block', detail: 'src/a.ts modified', overridable: false },
+      ],
+    } as unknown as GateReport;
+    const g = m.run().answerer.preRelease(blocked);
+    expect(c.activeKeys().map((k) => k.key)).toEqual(['A', 'B', 'C', 'O']);
+    c.key('O');
+    // Only the blackout may be overridden: straight to its reason.
+    expect(c.getSnapshot().question).toMatchObject({ overriding: { check: 'blackout', reason: '' } });
+    c.key('enter');
+    expect(c.getSnapshot().question).toMatchObject({ overriding: { check: 'blackout' } });
+    for (const ch of 'hotfix') c.key(ch);
+    c.key('space');
+    for (const ch of 'INC-42') c.key(ch);
+    c.key('enter');
+    expect(c.activeKeys().map((k) => k.key)).toEqual(['A', 'B', 'C']);
+    c.key('A');
+    await expect(g).resolves.toEqual({ choice: 'proceed', overrides: [{ check: 'blackout', reason: 'hotfix INC-42' }] });
+    m.finish(result('Aborted'));
+  });
+
   it('on production, A asks for the environment name to be typed; a wrong name does nothing', async () => {
     const m = manualLaunch();
     const c = new ReleaseController({ env: 'prod', enabled: true, production: true, launch: m.launch });
