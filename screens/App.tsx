@@ -341,7 +341,7 @@ export function App(props: AppProps) {
           <PaneFrame {...frame(3, 'metrics')} header={metrics}>
             {({ width, rows: n }) => <MetricsBody names={metrics.names} state={live} width={width} maxRows={n} chart={props.chart} />}
           </PaneFrame>
-          {release?.visible && layout.panel ? <ReleasePanel rect={layout.panel} snapshot={release} now={time} incidentHidden={incidentPanelOpen} /> : null}
+          {release?.visible && layout.panel ? <ReleasePanel rect={layout.panel} snapshot={release} now={time} incidentHidden={incidentPanelOpen} thresholds={rel?.thresholds} /> : null}
           {!release?.visible && incident && layout.panel && ctrl ? <IncidentPanel rect={layout.panel} snapshot={incident} ranked={ctrl.ranked()} now={time} webhook={ctrl.deps.webhook} /> : null}
           {shell.prompt?.kind === 'confirm' ? <ConfirmBox rect={body} prompt={shell.prompt} /> : null}
           {shell.prompt?.kind === 'menu' ? <MenuBox rect={body} prompt={shell.prompt} /> : null}

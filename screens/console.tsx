@@ -49,6 +49,7 @@ export async function openConsole(ctx: ConsoleContext): Promise<number> {
     env: ctx.envName,
     enabled: Boolean(env.release) && !ctx.readonly,
     production: isProduction(ctx.envName, env),
+    thresholds: { errorRate: { soft: env.watch.soft.errorRate, hard: env.watch.hard.errorRate }, p99: { soft: env.watch.soft.p99, hard: env.watch.hard.p99 } },
     launch: ({ answerer, out, onEvent, request }) => runRelease({ loaded: ctx.loaded, envName: ctx.envName, request, answerer, out, onEvent, target: session.target }),
   });
   const outcome: { how: 'quit' | 'interrupt' } = { how: 'quit' };

@@ -2,6 +2,7 @@ import { Box, Text } from 'ink';
 import type { Rect } from '../layout.js';
 import { wrapWords } from '../PromptViews.js';
 import { useTheme, type Theme } from '../theme.js';
+import { renderChart } from '../../src/metrics/chart.js';
 import type { Line, Piece } from '../incident/IncidentPanel.js';
 import { pendingOverrides, questionKeys, type IntervalLine, type ReleaseQuestion, type ReleaseSnapshot } from './controller.js';
 
@@ -80,7 +81,26 @@ export function intervalsLine(intervals: IntervalLine[], width: number): Line {
   return [head, ...pieces];
 }
 
-export function releasePanelLines(snap: ReleaseSnapshot, width: number, rows: number, now: number, incidentHidden: boolean): { title: string; lines: Line[] } {
+/** Each watched metric against its baseline and the soft / hard limits, when there is room. */
+export function watchCharts(snap: ReleaseSnapshot, thresholds: Record<string, { soft: number; hard: number }>, width: number, room: number): Line[] {
+  const names = Object.keys(snap.series).filter((k) => snap.series[k]!.points.length > 0);
+  const per = 4;
+  if (names.length === 0 || room < per) return [];
+  const out: Line[] = [];
+  for (const name of names.slice(0, Math.floor(room / per))) {
+    const s = snap.series[name]!;
+    const b = s.baseline;
+    const th = thresholds[name];
+    const last = s.points.at(-1)?.v;
+    const fmt = (x: number) => (name === 'p99' ? `${(x * 1000).toFixed(0)}ms` : name === 'errorRate' ? `${(x * 100).toFixed(2)}%` : x.toPrecision(3));
+    const limits = b !== null && th ? [b * th.soft, b * th.hard] : [];
+    out.push(plain(`${name} ${last === null || last === undefined ? 'no data' : fmt(last)}${b !== null ? ` · baseline ${fmt(b)}` : ''}${limits.length ? ` · soft ≥ ${fmt(limits[0]!)} · hard ≥ ${fmt(limits[1]!)}` : ''}`, { bold: true }));
+    for (const row of renderChart(s.points, { width: Math.max(8, width - (width % 2)), height: per - 1, baseline: b, thresholds: limits })) out.push(plain(row, { tone: 'accent' }));
+  }
+  return out;
+}
+
+export function releasePanelLines(snap: ReleaseSnapshot, width: number, rows: number, now: number, incidentHidden: boolean, thresholds: Record<string, { soft: number; hard: number }> = {}): { title: string; lines: Line[] } {
   const v = snap.verdict;
   const title = `Release ${snap.version ?? '(version being worked out)'} to ${snap.env} — ${v ? v.verdict : snap.status === 'done' && snap.error ? 'failed' : snap.phase}`;
   const top: Line[] = [];
@@ -90,6 +110,10 @@ export function releasePanelLines(snap: ReleaseSnapshot, width: number, rows: nu
     const w = snap.watch;
     const left = w && snap.phase === 'watch' && snap.status === 'running' ? ` · window ${mmss(w.startedAt + w.durationMs - now)} left` : '';
     top.push([...intervalsLine(snap.intervals, width - left.length), { text: left, tone: 'accent' }]);
+  }
+  if (snap.phase === 'watch' || (snap.status === 'done' && Object.keys(snap.series).length > 0)) {
+    // Charts take at most half the panel: the output under them matters as much.
+    top.push(...watchCharts(snap, thresholds, width, Math.floor((rows - top.length) / 2)));
   }
   const bottom: Line[] = [];
   if (v) bottom.push(...fold(`verdict: ${v.verdict} — ${v.reason}`, width, { bold: true, tone: v.verdict.startsWith('Released') ? 'ok' : 'alarm' }));
@@ -110,15 +134,16 @@ export interface ReleasePanelProps {
   now: number;
   /** An incident panel is open too: it is drawn over, and the release panel says so. */
   incidentHidden?: boolean;
+  thresholds?: Record<string, { soft: number; hard: number }>;
 }
 
 /** The release beside the live panes (where the incident panel goes): phase, question, output, verdict. */
-export function ReleasePanel({ rect, snapshot, now, incidentHidden = false }: ReleasePanelProps) {
+export function ReleasePanel({ rect, snapshot, now, incidentHidden = false, thresholds = {} }: ReleasePanelProps) {
   const theme = useTheme();
   const inner = Math.max(10, rect.width - 4);
   const rows = Math.max(1, rect.height - 2);
   if (snapshot.unknown) return <UnknownNotice rect={rect} reason={snapshot.unknown} />;
-  const { title, lines } = releasePanelLines(snapshot, inner, rows - 1, now, incidentHidden);
+  const { title, lines } = releasePanelLines(snapshot, inner, rows - 1, now, incidentHidden, thresholds);
   return (
     <Box position="absolute" left={rect.left} top={rect.top} width={rect.width} height={rect.height} flexDirection="column" borderStyle="double" borderColor={theme.accent} paddingX={1} overflow="hidden">
       <Text wrap="truncate-end" bold>

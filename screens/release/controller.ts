@@ -52,6 +52,8 @@ export interface ReleaseSnapshot {
   error?: string;
   /** The loud "take over by hand" notice, shown until dismissed with Esc. */
   unknown?: string;
+  /** The watch window's metrics: the pre-deploy baseline and the samples taken, for the charts. */
+  series: Record<string, { baseline: number | null; points: { t: number; v: number | null }[] }>;
 }
 
 export type Launch = (run: { answerer: Answerer; out: (line: string) => void; onEvent: (e: ReleaseEvent) => void; request: VersionRequest }) => Promise<ReleaseResult>;
@@ -65,6 +67,8 @@ export interface ReleaseControllerOptions {
   production?: boolean;
   now?: () => number;
   setTimer?: (fn: () => void, ms: number) => { cancel(): void };
+  /** Multiples of the baseline at which a metric is a soft / hard breach (drawn on its chart). */
+  thresholds?: Record<string, { soft: number; hard: number }>;
   /** Told when the run ends (for a bottom-bar message). */
   onEnd?: (message: string, error: boolean) => void;
 }
@@ -148,7 +152,7 @@ export class ReleaseController implements Answerer {
   constructor(private readonly opts: ReleaseControllerOptions) {
     this.now = opts.now ?? Date.now;
     this.setTimer = opts.setTimer ?? realTimer;
-    this.snap = { status: 'idle', visible: false, env: opts.env, phase: 'starting', lines: [], intervals: [] };
+    this.snap = { status: 'idle', visible: false, env: opts.env, phase: 'starting', lines: [], intervals: [], series: {} };
   }
 
   get enabled(): boolean {
@@ -174,7 +178,7 @@ export class ReleaseController implements Answerer {
     const v = version?.trim() ?? '';
     const request: VersionRequest = v === '' ? {} : ['major', 'minor', 'patch'].includes(v) ? { bump: v as 'major' | 'minor' | 'patch' } : { version: v };
     this.watchDurationMs = undefined;
-    this.set({ status: 'running', visible: true, env: this.opts.env, phase: 'gate', lines: [], intervals: [], question: undefined, watch: undefined, verdict: undefined, error: undefined, unknown: undefined, version: undefined });
+    this.set({ status: 'running', visible: true, env: this.opts.env, phase: 'gate', lines: [], intervals: [], series: {}, question: undefined, watch: undefined, verdict: undefined, error: undefined, unknown: undefined, version: undefined });
     let run: Promise<ReleaseResult>;
     try {
       run = this.opts.launch({ answerer: this, out: (l) => this.out(l), onEvent: (e) => this.onEvent(e), request });
@@ -224,6 +228,20 @@ export class ReleaseController implements Answerer {
         this.set(patch);
         return;
       }
+      case 'baseline':
+        this.set({ series: Object.fromEntries(Object.entries(e.metrics).map(([k, b]) => [k, { baseline: b.mean, points: this.snap.series[k]?.points ?? [] }])) });
+        return;
+      case 'sample': {
+        if (e.window !== 'watch') return;
+        const t = Date.parse(e.at);
+        const series = { ...this.snap.series };
+        for (const [k, v] of Object.entries(e.metrics)) {
+          const prev = series[k] ?? { baseline: null, points: [] };
+          series[k] = { ...prev, points: [...prev.points, { t, v: typeof v === 'number' ? v : null }].slice(-240) };
+        }
+        this.set({ series });
+        return;
+      }
       case 'decision': {
         // An extension moves the end of the window.
         const minutes = e.gate === 'soft' && e.choice === 'extend' ? Number.parseInt(e.reason ?? '', 10) : NaN;
@@ -254,6 +272,10 @@ export class ReleaseController implements Answerer {
       this.resolveQuestion = resolve as (v: unknown) => void;
       this.set({ question: q });
     });
+  }
+
+  get thresholds(): Record<string, { soft: number; hard: number }> {
+    return this.opts.thresholds ?? {};
   }
 
   private answer(value: unknown, note?: string): void {

@@ -34,6 +34,23 @@ function fakeTimers() {
 }
 
 describe('ReleaseController', () => {
+  it('keeps the watch window series and draws them against baseline and limits', async () => {
+    const { watchCharts } = await import('../../screens/release/ReleasePanel.js');
+    const m = manualLaunch();
+    const c = new ReleaseController({ env: 'prod', enabled: true, launch: m.launch, thresholds: { errorRate: { soft: 1.5, hard: 2 } } });
+    void c.begin('');
+    c.onEvent(ev({ type: 'baseline', metrics: { errorRate: { mean: 0.01, samples: 10 } }, source: 'Prometheus' }));
+    for (const [i, v] of [0.01, 0.012, 0.03].entries()) c.onEvent(ev({ type: 'sample', window: 'watch', at: new Date(Date.UTC(2026, 10, 23, 3, 0, i * 5)).toISOString(), metrics: { errorRate: v }, health: {} }));
+    const snap = c.getSnapshot();
+    expect(snap.series.errorRate).toMatchObject({ baseline: 0.01, points: [{ v: 0.01 }, { v: 0.012 }, { v: 0.03 }] });
+    const lines = watchCharts(snap, c.thresholds, 40, 8).map((l) => l.map((p) => p.text).join(''));
+    expect(lines[0]).toBe('errorRate 3.00% · baseline 1.00% · soft ≥ 1.50% · hard ≥ 2.00%');
+    expect(lines).toHaveLength(4);
+    expect(lines.slice(1).every((l) => l.length === 40)).toBe(true);
+    expect(lines.slice(1).join('')).toMatch(/[\u2801-\u28ff]/);
+    m.finish(result('Released'));
+  });
+
   it('a blocking check can be overridden with a typed reason before proceeding', async () => {
     const m = manualLaunch();
     const c = new ReleaseController({ env: 'staging', enabled: true, launch: m.launch });
