@@ -422,6 +422,8 @@ async function watchWindow(
       // After a rollback, judge against the pre-deploy baseline, once the metrics have had time
       // to follow the change (rates lag by their window): two intervals of settling.
       baseline = o.releaseBaseline;
+      // A scrape source needs two scrapes for a rate: prime it while the metrics settle.
+      await sampler.sample();
       await sleep(2 * settings.interval);
       startAt = now();
       events.push({ type: 'start', at: startAt, baseline, config });
