@@ -1,4 +1,5 @@
 import { Box, Text } from 'ink';
+import { LinesPanel, type Line, type Piece } from '../LinesPanel.js';
 import { formatClock } from '../../src/incident/clock.js';
 import { webhookHost } from '../../src/incident/comms.js';
 import type { IncidentState, StepProgress } from '../../src/incident/state.js';
@@ -12,13 +13,7 @@ import { IncidentController, type IncidentSnapshot } from './controller.js';
 import type { Form, FormField, Panel } from './ui-state.js';
 
 /** A piece of a line: text with a style. A line is one or more pieces, truncated at the width. */
-export interface Piece {
-  text: string;
-  tone?: 'alarm' | 'ok' | 'warn' | 'accent' | 'dim';
-  bold?: boolean;
-  inverse?: boolean;
-}
-export type Line = Piece[];
+export type { Line, Piece } from '../LinesPanel.js';
 
 const plain = (text: string, style: Omit<Piece, 'text'> = {}): Line => [{ text, ...style }];
 
@@ -68,38 +63,7 @@ export function IncidentPanel({ rect, snapshot, ranked, now, webhook }: PanelPro
   const { title, lines } = snapshot.ui.form
     ? formLines(snapshot.ui.form, inner)
     : panelLines(snapshot.ui.panel, snapshot, ranked, inner, rows - 1, now, webhook);
-  return (
-    <Box position="absolute" left={rect.left} top={rect.top} width={rect.width} height={rect.height} flexDirection="column" borderStyle="double" borderColor={theme.status.down} paddingX={1} overflow="hidden">
-      <Text wrap="truncate-end" bold>
-        {title.padEnd(inner)}
-      </Text>
-      {lines.slice(0, rows - 1).map((line, i) => (
-        <Text key={i} wrap="truncate-end">
-          {line.map((p, j) => (
-            <Text key={j} color={toneColor(theme, p.tone)} dimColor={p.tone === 'dim'} bold={p.bold} inverse={p.inverse}>
-              {p.text}
-            </Text>
-          ))}
-          {' '.repeat(Math.max(0, inner - line.reduce((n, p) => n + p.text.length, 0)))}
-        </Text>
-      ))}
-    </Box>
-  );
-}
-
-function toneColor(theme: Theme, tone: Piece['tone']): string | undefined {
-  switch (tone) {
-    case 'alarm':
-      return theme.status.down;
-    case 'ok':
-      return theme.status.ok;
-    case 'warn':
-      return theme.status.degraded;
-    case 'accent':
-      return theme.accent;
-    default:
-      return undefined;
-  }
+  return <LinesPanel rect={rect} title={title} lines={lines} borderColor={theme.status.down} />;
 }
 
 // Forms.

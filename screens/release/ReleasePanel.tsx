@@ -3,7 +3,7 @@ import type { Rect } from '../layout.js';
 import { wrapWords } from '../PromptViews.js';
 import { useTheme, type Theme } from '../theme.js';
 import { renderChart } from '../../src/metrics/chart.js';
-import type { Line, Piece } from '../incident/IncidentPanel.js';
+import { LinesPanel, type Line, type Piece } from '../LinesPanel.js';
 import { pendingOverrides, questionKeys, type IntervalLine, type ReleaseQuestion, type ReleaseSnapshot } from './controller.js';
 
 const plain = (text: string, style: Omit<Piece, 'text'> = {}): Line => [{ text, ...style }];
@@ -124,9 +124,6 @@ export function releasePanelLines(snap: ReleaseSnapshot, width: number, rows: nu
   return { title, lines: [...top, ...(top.length && room > 0 ? [plain('─'.repeat(Math.min(width, 40)), { tone: 'dim' })] : []), ...out, ...bottom] };
 }
 
-function toneColor(theme: Theme, tone: Piece['tone']): string | undefined {
-  return tone === 'alarm' ? theme.status.down : tone === 'ok' ? theme.status.ok : tone === 'warn' ? theme.status.degraded : tone === 'accent' ? theme.accent : undefined;
-}
 
 export interface ReleasePanelProps {
   rect: Rect;
@@ -144,23 +141,7 @@ export function ReleasePanel({ rect, snapshot, now, incidentHidden = false, thre
   const rows = Math.max(1, rect.height - 2);
   if (snapshot.unknown) return <UnknownNotice rect={rect} reason={snapshot.unknown} />;
   const { title, lines } = releasePanelLines(snapshot, inner, rows - 1, now, incidentHidden, thresholds);
-  return (
-    <Box position="absolute" left={rect.left} top={rect.top} width={rect.width} height={rect.height} flexDirection="column" borderStyle="double" borderColor={theme.accent} paddingX={1} overflow="hidden">
-      <Text wrap="truncate-end" bold>
-        {title.padEnd(inner)}
-      </Text>
-      {lines.slice(0, rows - 1).map((line, i) => (
-        <Text key={i} wrap="truncate-end">
-          {line.map((p, j) => (
-            <Text key={j} color={toneColor(theme, p.tone)} dimColor={p.tone === 'dim'} bold={p.bold} inverse={p.inverse}>
-              {p.text}
-            </Text>
-          ))}
-          {' '.repeat(Math.max(0, inner - line.reduce((n, p) => n + p.text.length, 0)))}
-        </Text>
-      ))}
-    </Box>
-  );
+  return <LinesPanel rect={rect} title={title} lines={lines} borderColor={theme.accent} />;
 }
 
 /** Loud and red over the whole panel: hubops could not bring the environment back; a person must. */
