@@ -2,7 +2,7 @@
 // line, restarted with backoff whenever it ends, each restart noted in the log itself.
 
 import type { Target, RunResult } from '../targets/target.js';
-import { Backoff, Waiter, type LogSink } from './sink.js';
+import { Backoff, LoopReader, type LogSink } from './sink.js';
 
 export interface CommandLogsOptions {
   target: Target;
@@ -25,44 +25,23 @@ export function describeEnd(r: RunResult): string {
   return 'ended';
 }
 
-export class CommandLogs {
-  private stopped = false;
-  private readonly waiter = new Waiter();
-  private abort: AbortController | undefined;
-  private loopDone: Promise<void> | undefined;
+export class CommandLogs extends LoopReader {
   private restartCount = 0;
 
-  constructor(private readonly opts: CommandLogsOptions) {}
+  constructor(private readonly opts: CommandLogsOptions) {
+    super();
+  }
 
   /** How many times the command was restarted. */
   get restarts(): number {
     return this.restartCount;
   }
 
-  start(): void {
-    this.loopDone ??= this.loop().catch((err: unknown) => {
+  protected failed(err: unknown): void {
       this.opts.sink.error(`command stopped: ${(err as Error)?.message ?? String(err)}`);
-    });
   }
 
-  wake(): void {
-    this.waiter.wake();
-  }
-
-  /** Kills the running command (it is then restarted, as if it had died). */
-  interrupt(): void {
-    this.abort?.abort();
-  }
-
-  /** Kills the command (the target TERMs its process group, then KILLs it) and waits for it. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.abort?.abort();
-    this.waiter.wake();
-    await this.loopDone;
-  }
-
-  private async loop(): Promise<void> {
+  protected async loop(): Promise<void> {
     const { target, command, sink, source, now } = this.opts;
     const backoff = new Backoff(this.opts.backoff?.initialMs ?? 1_000, this.opts.backoff?.maxMs ?? 30_000);
     const healthyAfter = this.opts.healthyAfterMs ?? 30_000;

@@ -18,7 +18,7 @@ import type Docker from 'dockerode';
 import type { LogLine } from '../live/events.js';
 import { describeNetError } from '../sources/http-via-target.js';
 import { MAX_LINE_CHARS } from '../targets/output.js';
-import { Backoff, Waiter, type LogSink } from './sink.js';
+import { Backoff, LoopReader, type LogSink } from './sink.js';
 
 export const DEFAULT_INITIAL_TAIL = 200;
 /** A container that does not exist (yet, or any more) is looked for at least this often. */
@@ -339,16 +339,13 @@ interface StreamResult {
  * container), recreation under the same name (a new id: followed from its start), link drops and
  * daemon restarts (resumed with `since`, without duplicates).
  */
-export class ContainerLogs {
-  private stopped = false;
-  private readonly waiter = new Waiter();
-  private abort: AbortController | undefined;
+export class ContainerLogs extends LoopReader {
   private stream: (NodeJS.ReadableStream & { destroy?(err?: Error): void }) | undefined;
   private st: Followed | undefined;
-  private loopDone: Promise<void> | undefined;
   private readonly key: string;
 
   constructor(private readonly opts: ContainerLogsOptions) {
+    super();
     this.key = opts.key ?? opts.source;
   }
 
@@ -362,31 +359,21 @@ export class ContainerLogs {
     return this.st?.id;
   }
 
-  start(): void {
-    this.loopDone ??= this.loop().catch((err: unknown) => {
+  protected failed(err: unknown): void {
       this.opts.sink.error(`container logs of ${this.opts.container} stopped: ${describeNetError(err)}`, this.key);
-    });
-  }
-
-  /** Look again now (the link is back, or the container was seen running). */
-  wake(): void {
-    this.waiter.wake();
   }
 
   /** Drops the current stream as a lost connection would (tests; a "reconnect" key). */
-  interrupt(): void {
+  override interrupt(): void {
     this.stream?.destroy?.(new Error('interrupted'));
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.abort?.abort();
+  override stop(): Promise<void> {
     this.stream?.destroy?.();
-    this.waiter.wake();
-    await this.loopDone;
+    return super.stop();
   }
 
-  private async loop(): Promise<void> {
+  protected async loop(): Promise<void> {
     const { docker, sink } = this.opts;
     const backoff = new Backoff(this.opts.backoff?.initialMs ?? 1_000, this.opts.backoff?.maxMs ?? 30_000);
     const pollMs = this.opts.pollMs ?? 1_000;
@@ -597,44 +584,37 @@ export interface ServiceLogsOptions {
  * their last lines, those that appear later (scale up, recreate) from their first line. Lines are
  * merged by timestamp in LogSource's batches.
  */
-export class ServiceLogs {
-  private stopped = false;
-  private readonly waiter = new Waiter();
+export class ServiceLogs extends LoopReader {
   private readonly followers = new Map<string, ContainerLogs>();
-  private loopDone: Promise<void> | undefined;
-  private abort: AbortController | undefined;
 
-  constructor(private readonly opts: ServiceLogsOptions) {}
+  constructor(private readonly opts: ServiceLogsOptions) {
+    super();
+  }
 
   /** Ids of the containers followed now. */
   get containerIds(): string[] {
     return [...this.followers.keys()];
   }
 
-  start(): void {
-    this.loopDone ??= this.loop().catch((err: unknown) => {
-      this.opts.sink.error(`service logs stopped: ${describeNetError(err)}`, 'list');
-    });
+  protected failed(err: unknown): void {
+    this.opts.sink.error(`service logs stopped: ${describeNetError(err)}`, 'list');
   }
 
-  wake(): void {
-    this.waiter.wake();
+  override wake(): void {
+    super.wake();
     for (const f of this.followers.values()) f.wake();
   }
 
-  interrupt(): void {
+  override interrupt(): void {
     for (const f of this.followers.values()) f.interrupt();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.abort?.abort();
-    this.waiter.wake();
-    await this.loopDone;
+  override async stop(): Promise<void> {
+    await super.stop();
     await Promise.all([...this.followers.values()].map((f) => f.stop()));
   }
 
-  private async loop(): Promise<void> {
+  protected async loop(): Promise<void> {
     const { docker, sink, service, project } = this.opts;
     const labels = [`${COMPOSE_SERVICE_LABEL}=${service}`];
     if (project !== undefined) labels.push(`${COMPOSE_PROJECT_LABEL}=${project}`);

@@ -13,7 +13,7 @@ import type { Target, RunResult } from '../targets/target.js';
 import { MAX_LINE_CHARS } from '../targets/output.js';
 import { shellQuote } from '../targets/shell.js';
 import { DEFAULT_INITIAL_TAIL } from './docker-logs.js';
-import { Backoff, Waiter, type LogSink } from './sink.js';
+import { Backoff, LoopReader, type LogSink } from './sink.js';
 
 /** Marks our own lines in the command's output (ASCII record separator: never in a sane log line). */
 export const TAIL_MARK = '\x1ehubops-tail';
@@ -133,42 +133,22 @@ export function resumeMode(pos: FilePosition, initial: TailMode): TailMode {
 }
 
 /** Follows a file on a target across rotations and link drops. */
-export class FileLogs {
-  private stopped = false;
-  private readonly waiter = new Waiter();
-  private abort: AbortController | undefined;
-  private loopDone: Promise<void> | undefined;
+export class FileLogs extends LoopReader {
   readonly position = new FilePosition();
   /** The current run's output is to be ignored (the check failed; it is being restarted). */
   private discard = false;
   /** The partial piece of a line longer than MAX_LINE_CHARS (the target passes those in pieces). */
   private longLine = false;
 
-  constructor(private readonly opts: FileLogsOptions) {}
+  constructor(private readonly opts: FileLogsOptions) {
+    super();
+  }
 
-  start(): void {
-    this.loopDone ??= this.loop().catch((err: unknown) => {
+  protected failed(err: unknown): void {
       this.opts.sink.error(`tail of ${this.opts.path} stopped: ${(err as Error)?.message ?? String(err)}`);
-    });
   }
 
-  wake(): void {
-    this.waiter.wake();
-  }
-
-  /** Ends the current tail command as a lost link would (tests). */
-  interrupt(): void {
-    this.abort?.abort();
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.abort?.abort();
-    this.waiter.wake();
-    await this.loopDone;
-  }
-
-  private async loop(): Promise<void> {
+  protected async loop(): Promise<void> {
     const { target, path, sink } = this.opts;
     const backoff = new Backoff(this.opts.backoff?.initialMs ?? 1_000, this.opts.backoff?.maxMs ?? 30_000);
     const pos = this.position;

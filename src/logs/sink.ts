@@ -72,3 +72,38 @@ export class Backoff {
     return this.failures;
   }
 }
+
+/**
+ * The lifecycle every log reader shares: one loop that reads, reports and retries on its own until
+ * stopped; `wake` cuts a backoff short (the link is back), `interrupt` ends the current attempt as
+ * a lost connection would, `stop` ends the loop and waits for it.
+ */
+export abstract class LoopReader {
+  protected stopped = false;
+  protected readonly waiter = new Waiter();
+  protected abort: AbortController | undefined;
+  protected loopDone: Promise<void> | undefined;
+
+  protected abstract loop(): Promise<void>;
+  /** The loop itself failed (it should report and retry instead): say so in the log. */
+  protected abstract failed(err: unknown): void;
+
+  start(): void {
+    this.loopDone ??= this.loop().catch((err: unknown) => this.failed(err));
+  }
+
+  wake(): void {
+    this.waiter.wake();
+  }
+
+  interrupt(): void {
+    this.abort?.abort();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.abort?.abort();
+    this.waiter.wake();
+    await this.loopDone;
+  }
+}
