@@ -336,7 +336,7 @@ export function App(props: AppProps) {
             {({ width, rows: n }) => <LogsBody buffer={buffer} view={shell.logs} width={width} rows={n} showSource={shell.logs.source === ALL_SOURCES && logs.names.length > 2} />}
           </PaneFrame>
           <PaneFrame {...frame(2, 'health')} header={health}>
-            {({ width, rows: n }) => <HealthBody rows={health.rows} width={width} maxRows={n} />}
+            {({ rows: n }) => <HealthBody rows={health.rows} maxRows={n} />}
           </PaneFrame>
           <PaneFrame {...frame(3, 'metrics')} header={metrics}>
             {({ width, rows: n }) => <MetricsBody names={metrics.names} state={live} width={width} maxRows={n} chart={props.chart} />}

@@ -1,4 +1,3 @@
-import { Box, Text } from 'ink';
 import { LinesPanel, type Line, type Piece } from '../LinesPanel.js';
 import { formatClock } from '../../src/incident/clock.js';
 import { webhookHost } from '../../src/incident/comms.js';
@@ -8,7 +7,7 @@ import { SECTION_TITLES } from '../../src/runbooks/parse.js';
 import type { RankedRunbook } from '../../src/runbooks/suggest.js';
 import type { Rect } from '../layout.js';
 import { wrapWords } from '../PromptViews.js';
-import { useTheme, type Theme } from '../theme.js';
+import { useTheme } from '../theme.js';
 import { IncidentController, type IncidentSnapshot } from './controller.js';
 import type { Form, FormField, Panel } from './ui-state.js';
 

@@ -2,7 +2,7 @@ import { Text } from 'ink';
 import type { HealthRow } from '../../src/panes/views.js';
 import { useTheme } from '../theme.js';
 
-export function HealthBody({ rows, width, maxRows }: { rows: HealthRow[]; width: number; maxRows: number }) {
+export function HealthBody({ rows, maxRows }: { rows: HealthRow[]; maxRows: number }) {
   const theme = useTheme();
   const nameW = Math.min(16, Math.max(...rows.map((r) => r.name.length), 4));
   return (

@@ -1,7 +1,7 @@
 import { Box, Text } from 'ink';
 import type { Rect } from '../layout.js';
 import { wrapWords } from '../PromptViews.js';
-import { useTheme, type Theme } from '../theme.js';
+import { useTheme } from '../theme.js';
 import { renderChart } from '../../src/metrics/chart.js';
 import { LinesPanel, type Line, type Piece } from '../LinesPanel.js';
 import { pendingOverrides, questionKeys, type IntervalLine, type ReleaseQuestion, type ReleaseSnapshot } from './controller.js';

@@ -133,7 +133,6 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
 }
 
 async function runConsole(args: ParsedArgs, io: CliIO, loaded: LoadedConfig, envName: string, say: (s: string) => void): Promise<number> {
-  const env = loaded.config.environments[envName]!;
   const plain = Boolean(args.values.plain) || Boolean(args.values.json) || !io.stdout.isTTY || !io.stdinIsTTY;
   if (plain || args.command.name === 'status') {
     // Scripts, CI and pipes get one snapshot of the four panes as lines (or JSON) instead of a screen.

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LoadedConfig } from '../config/load.js';
-import { isProduction } from '../config/load.js';
 import { formatDuration } from '../config/duration.js';
 import type { Environment } from '../config/schema.js';
 import { httpGet, describeNetError } from '../sources/http-via-target.js';
@@ -535,4 +534,3 @@ async function takeBaseline(sampler: WatchSampler, intervalMs: number, samples: 
   return { baseline: baselineFromValues(values), source: `${samples} samples at the start of the window` };
 }
 
-export { isProduction };

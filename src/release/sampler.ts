@@ -25,7 +25,7 @@ export class WatchSampler {
   constructor(
     private readonly env: Environment,
     private readonly target: Target,
-    private readonly now: () => number,
+    now: () => number,
   ) {
     const m = env.metrics;
     if (m && (m.prometheus || m.scrape)) {
@@ -70,10 +70,6 @@ export class WatchSampler {
       out[name] = (series[0]?.points ?? []).map((p) => p.v).filter((v) => Number.isFinite(v));
     }
     return out;
-  }
-
-  start(): void {
-    /* polled on demand */
   }
 
   async stop(): Promise<void> {
