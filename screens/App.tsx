@@ -305,12 +305,13 @@ export function App(props: AppProps) {
   const body = layout.body;
   const frame = (i: number, id: keyof typeof PANE_TITLES) => ({ index: i, rect: rects[i]!, focused: shell.focus === id, title: PANE_TITLES[id] });
   const logExtra = [
-    shell.logs.source !== ALL_SOURCES || logs.names.length > 2 ? `[${shell.logs.source}]` : '',
-    shell.logs.follow ? 'follow' : 'paused',
+    // Short enough for a 36-column pane at 80x24: what differs from the default is what is said.
+    shell.logs.source !== ALL_SOURCES ? `[${shell.logs.source}]` : '',
+    shell.logs.follow ? '' : 'paused',
+    buffer.filter ? `${buffer.filter.query?.startsWith('/') ? buffer.filter.query : `"${buffer.filter.query ?? ''}"`} ${buffer.matchCount} match${buffer.matchCount === 1 ? '' : 'es'}` : '',
+    live.logs.dropped > 0 ? `${live.logs.dropped} dropped` : '',
     // Lines received for the shown source (what the benchmark compares with what was written).
     buffer.total > 0 ? `${buffer.total.toLocaleString('en-US')} lines` : '',
-    buffer.filter ? `filter ${buffer.filter.query ?? ''}: ${buffer.matchCount} match${buffer.matchCount === 1 ? '' : 'es'}` : '',
-    live.logs.dropped > 0 ? `${live.logs.dropped} dropped` : '',
   ]
     .filter(Boolean)
     .join(' · ');

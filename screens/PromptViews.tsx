@@ -113,7 +113,8 @@ export function WelcomeOverlay({ rect, demo }: { rect: Rect; demo: boolean }) {
     'Enter       a container\'s logs         r   restart it (asks first)',
     'i           declare an incident        b   runbooks    u   status update',
     'q           quit (asks while an incident is open)   Ctrl-C interrupts',
-    ...(demo ? ['', 'F           inject a fault into the demo stack (error spike, latency, crash…)'] : []),
+    'D           release to this environment (gates, deploy, watch window)',
+    ...(demo ? ['', 'F           inject a fault: error spike, latency, crash, drift, flood'] : []),
     '',
     'Press any key to start.',
   ];

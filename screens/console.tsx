@@ -82,7 +82,7 @@ export async function openConsole(ctx: ConsoleContext): Promise<number> {
         keys={keys}
         incident={incident}
         release={release}
-        startMessage={startMessage ?? (ctx.demo ? 'demo: F injects a fault, r restarts a process, i declares an incident' : undefined)}
+        startMessage={startMessage ?? (ctx.demo ? 'demo: F faults · D release' : undefined)}
         demo={ctx.demo ? { faults: ctx.demo.faults, inject: ctx.demo.inject } : undefined}
         firstRun={ctx.demo && !readUserState().firstRunSeen ? { onDismiss: () => writeUserState({ ...readUserState(), firstRunSeen: true }) } : undefined}
         onExit={(h) => {

@@ -13,9 +13,19 @@ export function formatBytes(n: number | undefined): string {
 export function ContainersBody({ rows, width, maxRows, now, selected }: { rows: ContainerRow[]; width: number; maxRows: number; now: number; selected?: number }) {
   const theme = useTheme();
   if (rows.length === 0) return <Text dimColor>no containers</Text>;
-  const nameW = Math.min(22, Math.max(...rows.map((r) => r.name.length), 4));
-  const wide = width >= 70;
-  const head = `${'NAME'.padEnd(nameW)} ${'STATE'.padEnd(10)} ${'RST'.padStart(3)} ${'UP'.padStart(6)} ${'CPU'.padStart(5)} ${'MEM'.padStart(5)}${wide ? ' TAG' : ''}`;
+  // Columns go from the right when the pane is narrow: it keeps what matters at 3 a.m. (name,
+  // state, restarts, uptime) rather than cutting a row mid-column.
+  const nameW = Math.max(8, Math.min(22, Math.max(...rows.map((r) => r.name.length), 4), width - 11));
+  const columns: { head: string; w: number; cell: (r: ContainerRow) => string }[] = [
+    { head: 'RST', w: 3, cell: (r) => String(r.restarts) },
+    { head: 'UP', w: 6, cell: (r) => (r.startedAt !== undefined && r.state === 'running' ? formatDuration(Math.max(0, now - r.startedAt)) : '-') },
+    { head: 'CPU', w: 5, cell: (r) => (r.cpuPct === undefined ? '' : `${r.cpuPct.toFixed(0)}%`) },
+    { head: 'MEM', w: 5, cell: (r) => formatBytes(r.memBytes) },
+  ];
+  let used = nameW + 1 + 10;
+  const shown = columns.filter((c) => (used + 1 + c.w <= width ? ((used += 1 + c.w), true) : false));
+  const tagW = width - used - 1;
+  const head = `${'NAME'.padEnd(nameW)} ${'STATE'.padEnd(10)}${shown.map((c) => ` ${c.head.padStart(c.w)}`).join('')}${tagW >= 6 ? ' TAG' : ''}`;
   return (
     <>
       <Text dimColor wrap="truncate-end">
@@ -26,13 +36,11 @@ export function ContainersBody({ rows, width, maxRows, now, selected }: { rows: 
         const bad = r.state !== 'running' || r.health === 'unhealthy';
         const warn = r.health === 'starting' || r.state === 'restarting';
         const color = bad ? theme.status.down : warn ? theme.status.degraded : theme.status.ok;
-        const up = r.startedAt !== undefined && r.state === 'running' ? formatDuration(Math.max(0, now - r.startedAt)) : '-';
-        const cpu = r.cpuPct === undefined ? '' : `${r.cpuPct.toFixed(0)}%`;
         return (
           <Text key={r.id} wrap="truncate-end" inverse={selected === i}>
-            {r.name.padEnd(nameW).slice(0, nameW)} <Text color={color}>{state.padEnd(10).slice(0, 10)}</Text> {String(r.restarts).padStart(3)} {up.padStart(6)}{' '}
-            {cpu.padStart(5)} {formatBytes(r.memBytes).padStart(5)}
-            {wide ? ` ${r.tag}` : ''}
+            {r.name.padEnd(nameW).slice(0, nameW)} <Text color={color}>{state.padEnd(10).slice(0, 10)}</Text>
+            {shown.map((c) => ` ${c.cell(r).padStart(c.w)}`).join('')}
+            {tagW >= 6 ? ` ${r.tag.slice(0, tagW)}` : ''}
           </Text>
         );
       })}

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { App } from '../../screens/App.js';
 import { LiveStore } from '../../src/live/store.js';
+import { LogsModel } from '../../src/live/logs-model.js';
 import { buildKeyMap } from '../../screens/keymap.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { KEY, renderScreen } from '../support/render-screen.js';
@@ -100,6 +101,29 @@ describe('console shell', () => {
 
     store.emit({ type: 'link', at: now, target: 'local', state: { state: 'disconnected', error: 'Keepalive timeout', retryInMs: 4000 } });
     f = await s.waitFor((f) => f.includes('disconnected — retrying in 4s'));
+    s.unmount();
+  });
+
+  it('filters the log pane, says how many lines match, and pauses', async () => {
+    const withLogs = parseConfigText('project: shop\nenvironments:\n  prod:\n    logs:\n      - { name: api, file: /var/log/api.log }\n', '/x/hubops.yaml');
+    if (!withLogs.ok) throw new Error('config');
+    const lenv = withLogs.loaded.config.environments.prod!;
+    const store = new LiveStore(lenv, 1);
+    const logs = new LogsModel(['api']);
+    store.tap((e) => logs.onEvent(e));
+    const s = renderScreen(
+      <App project="shop" envName="prod" env={lenv} production={false} readonly={false} keys={buildKeyMap().keys} store={store} logs={logs} onExit={() => {}} size={{ cols: 80, rows: 24 }} />,
+    );
+    const lines = ['GET / 200', 'ERROR db timeout', 'GET /cart 200', 'ERROR pool exhausted'].map((text, i) => ({ source: 'api', ts: i, stream: 'stdout' as const, text }));
+    store.emit({ type: 'logs', at: Date.now(), lines });
+    await s.waitFor((f) => f.includes('ERROR pool exhausted') && f.includes('4 lines'));
+    await s.press('2', '/', 'ERROR', KEY.enter);
+    let f = await s.waitFor((f) => f.includes('"ERROR" 2 matches'));
+    expect(f).not.toContain('GET /cart');
+    await s.press('f');
+    f = await s.waitFor((f) => f.includes('paused'));
+    await s.press(KEY.escape);
+    await s.waitFor((f) => f.includes('GET /cart') && !f.includes('matches'));
     s.unmount();
   });
 

@@ -97,7 +97,7 @@ describe('the console on an SSH target with real Docker and Prometheus', () => {
 
     // Enter on a container shows its logs in the log pane.
     await s.sendKeys('Enter');
-    await s.waitForText(/\[api\] · follow/);
+    await s.waitForText(/2 Logs .*\[api\]/);
 
     // Cut the SSH link: the panes say so, then everything comes back by itself.
     await sshd.killConnections();
