@@ -95,7 +95,9 @@ export async function openConsole(ctx: ConsoleContext): Promise<number> {
       // Ink turns itself non-interactive when CI is set; we are only here with a real TTY.
       interactive: true,
       incrementalRendering: true,
-      maxFps: 20,
+      // Ink's own cap on frames: a keypress must not wait for the next slot. Data-driven frames are
+      // capped by the live store (10 a second), so this only bounds bursts of keys.
+      maxFps: 60,
       exitOnCtrlC: false,
       patchConsole: false,
     },

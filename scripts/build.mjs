@@ -2,9 +2,10 @@
 // Code splitting keeps the console (React + Ink) out of the start-up path of `--version` and
 // the plain commands: it is loaded with a dynamic import only when a screen is drawn.
 import { build } from 'esbuild';
-import { readFileSync, readdirSync, statSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inkSpeedups } from './ink-speedups.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -27,6 +28,8 @@ if (process.argv.includes('--if-stale') && existsSync(join(out, 'main.js'))) {
   if (built >= sources) process.exit(0);
 }
 
+// Chunk names change with their content: old ones would pile up.
+rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 const stub = join(out, '.empty-stub.js');
 writeFileSync(stub, 'export default {};\n');
@@ -45,6 +48,7 @@ await build({
   legalComments: 'none',
   // Ink's devtools integration is only used with DEV=true; an external import would break at load.
   alias: { 'react-devtools-core': stub },
+  plugins: [inkSpeedups(root)],
   // Native optional bindings that ssh2 / cpu-features try to load; both have JS fallbacks.
   external: ['cpu-features', './crypto/build/Release/sshcrypto.node'],
   banner: {

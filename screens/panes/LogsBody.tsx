@@ -4,6 +4,7 @@ import { level } from '../../src/logs/buffer.js';
 import type { LogLine } from '../../src/live/events.js';
 import type { LogsView } from '../shell-state.js';
 import { useTheme } from '../theme.js';
+import { isNarrowText } from '../render/fast-string-width.js';
 
 function clock(ts: number): string {
   const d = new Date(ts);
@@ -15,13 +16,22 @@ export function visibleLogRows(buffer: LogBuffer, view: LogsView, width: number,
   const lines = view.follow ? buffer.tail(rows) : buffer.slice(view.anchor - buffer.viewOffset, rows);
   const render = (l: LogLine) =>
     `${view.timestamps ? `${clock(l.ts)} ` : ''}${showSource ? `${l.source}│ ` : ''}${l.text.replace(/\t/g, '  ').replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '')}`;
-  if (!view.wrap) return lines.map((line) => ({ line, text: render(line) }));
+  if (!view.wrap) return lines.map((line) => ({ line, text: fit(render(line), width) }));
   const out: { line: LogLine; text: string }[] = [];
   for (const line of lines) {
     const t = render(line);
     for (let i = 0; i < Math.max(1, t.length); i += Math.max(1, width)) out.push({ line, text: t.slice(i, i + width) });
   }
   return view.follow ? out.slice(-rows) : out.slice(0, rows);
+}
+
+/**
+ * Cut to the pane as Ink's truncate-end would (…), here when the text is one column per character:
+ * Ink's own cut goes through ANSI tokenising and grapheme segmentation for every row of every frame.
+ */
+function fit(text: string, width: number): string {
+  if (width < 1 || text.length <= width || !isNarrowText(text)) return text;
+  return `${text.slice(0, width - 1)}…`;
 }
 
 export function LogsBody({ buffer, view, width, rows, showSource }: { buffer: LogBuffer; view: LogsView; width: number; rows: number; showSource: boolean }) {

@@ -4,7 +4,9 @@ import type { LiveEvent } from './events.js';
 
 /**
  * Holds the live state and tells the screen about changes at most once per `frameMs`: a flood of
- * events (log lines, Docker events) becomes a few redraws a second, never one per event.
+ * events (log lines, Docker events) becomes ten redraws a second, never one per event. Keys are not
+ * held by this: a keypress is drawn at once, so a flood's frames must leave the loop free between
+ * them (a frame of a 120x40 console costs a few ms; ten of them a second leave keys room).
  */
 export class LiveStore {
   private state: LiveState;
@@ -14,7 +16,7 @@ export class LiveStore {
 
   constructor(
     env: Environment,
-    private readonly frameMs = 50,
+    private readonly frameMs = 100,
   ) {
     this.state = initialLive(env);
   }

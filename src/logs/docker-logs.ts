@@ -18,6 +18,7 @@ import type Docker from 'dockerode';
 import type { LogLine } from '../live/events.js';
 import { describeNetError } from '../sources/http-via-target.js';
 import { MAX_LINE_CHARS } from '../targets/output.js';
+import { pace, type Paced, type PacedStream } from './paced.js';
 import { Backoff, LoopReader, type LogSink } from './sink.js';
 
 export const DEFAULT_INITIAL_TAIL = 200;
@@ -196,7 +197,8 @@ export class RawMessageSplitter {
  */
 export class ResumeDedup {
   private last: DockerTimestamp | null = null;
-  private seen = new Map<string, number>();
+  /** The messages delivered with exactly `last` (usually one); keyed only when a reconnection needs them. */
+  private atLast: DockerMessage[] = [];
   private replay: Map<string, number> | null = null;
 
   /** The `since` to reconnect with (null before any timestamped message). */
@@ -206,18 +208,23 @@ export class ResumeDedup {
 
   /** Call on every (re)connection, before its first message. */
   begin(): void {
-    this.replay = this.last ? new Map(this.seen) : null;
+    if (!this.last) {
+      this.replay = null;
+      return;
+    }
+    this.replay = new Map();
+    for (const m of this.atLast) this.replay.set(messageKey(m), (this.replay.get(messageKey(m)) ?? 0) + 1);
   }
 
   /** True: a new message, deliver it. False: it was delivered before the reconnection. */
   accept(msg: DockerMessage): boolean {
     const ts = msg.ts;
     if (ts === null) return true;
-    const key = messageKey(msg);
     if (this.replay !== null && this.last !== null) {
       const c = compareTimestamps(ts, this.last);
       if (c < 0) return false;
       if (c === 0) {
+        const key = messageKey(msg);
         const n = this.replay.get(key) ?? 0;
         if (n > 0) {
           this.replay.set(key, n - 1);
@@ -228,8 +235,9 @@ export class ResumeDedup {
     const c = this.last === null ? 1 : compareTimestamps(ts, this.last);
     if (c > 0) {
       this.last = ts;
-      this.seen = new Map([[key, 1]]);
-    } else if (c === 0) this.seen.set(key, (this.seen.get(key) ?? 0) + 1);
+      this.atLast.length = 0;
+      this.atLast.push(msg);
+    } else if (c === 0) this.atLast.push(msg);
     // c < 0: a message written out of timestamp order (stdout and stderr are timestamped by two
     // copiers); delivered, but it does not move the resume point back.
     return true;
@@ -341,6 +349,7 @@ interface StreamResult {
  */
 export class ContainerLogs extends LoopReader {
   private stream: (NodeJS.ReadableStream & { destroy?(err?: Error): void }) | undefined;
+  private paced: Paced | undefined;
   private st: Followed | undefined;
   private readonly key: string;
 
@@ -369,6 +378,7 @@ export class ContainerLogs extends LoopReader {
   }
 
   override stop(): Promise<void> {
+    this.paced?.abandon();
     this.stream?.destroy?.();
     return super.stop();
   }
@@ -511,22 +521,18 @@ export class ContainerLogs extends LoopReader {
       if (lines.length > 0) sink.lines(lines);
     };
 
-    return new Promise<StreamResult>((resolve) => {
-      let settled = false;
-      const done = (error?: string) => {
-        if (settled) return;
-        settled = true;
-        if (this.stream === stream) this.stream = undefined;
-        stream.removeListener('data', handle);
-        const r: StreamResult = { messages, durationMs: Date.now() - started };
-        if (error !== undefined && !this.stopped) r.error = error;
-        resolve(r);
-      };
-      stream.on('data', handle);
-      stream.on('end', () => done());
-      stream.on('error', (err: Error) => done(describeDockerError(err)));
-      stream.on('close', () => done((stream as { readableEnded?: boolean }).readableEnded === false ? 'connection closed' : undefined));
-    });
+    // Read a slice at a time: a flood must not hold keys and frames (see paced.ts).
+    const paced = pace(stream as unknown as PacedStream, handle);
+    this.paced = paced;
+    const end = await paced.done;
+    if (this.stream === stream) this.stream = undefined;
+    if (this.paced === paced) this.paced = undefined;
+    const r: StreamResult = { messages, durationMs: Date.now() - started };
+    if (!this.stopped) {
+      if (end.how === 'error') r.error = describeDockerError(end.error);
+      else if (end.how === 'close') r.error = 'connection closed';
+    }
+    return r;
   }
 }
 

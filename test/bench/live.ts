@@ -38,6 +38,11 @@ const KEY_PRESSES = 150;
 const KEY_TIMEOUT_MS = 5_000;
 const IDLE_MS = 60_000;
 
+// For working on a figure (not for the table): BENCH_ONLY=ingest,keys,idle runs only those parts;
+// BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" starts hubops under those Node flags.
+const only = (part: string) => !process.env.BENCH_ONLY || process.env.BENCH_ONLY.split(',').includes(part);
+const hubopsArgv = (root: string) => [process.execPath, ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), path.join(root, 'bin', 'hubops')];
+
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? NaN : s[Math.floor(s.length / 2)]!;
@@ -409,7 +414,7 @@ async function floodConsole(d: Dockerd, dir: TempDir, root: string, name: string
       '',
     ].join('\n'),
   );
-  return openInTmux([process.execPath, path.join(root, 'bin', 'hubops'), '--config', cfg], dir.path, { HUBOPS_CONFIG: '' });
+  return openInTmux([...hubopsArgv(root), '--config', cfg], dir.path, { HUBOPS_CONFIG: '' });
 }
 
 let gates = 0;
@@ -538,6 +543,7 @@ async function latencyRound(d: Dockerd, dir: TempDir, root: string): Promise<{ s
       // Not in step with the console's frame timer.
       await sleep(20 + Math.random() * 80);
     }
+    if (process.env.BENCH_DEBUG) process.stderr.write(`key samples (ms, in order): ${samples.map((x) => x.toFixed(0)).join(' ')}\n`);
     return { samples, misses, noopMs, rssPeakKb: rss.stop().peak };
   } finally {
     await con.stop();
@@ -560,7 +566,7 @@ async function benchFlood(root: string, row: RowFn, log: (m: string) => void): P
     // 1. Ingest, INGEST_ROUNDS rounds.
     const rounds: IngestRound[] = [];
     let ingestErr: string | null = null;
-    for (let k = 1; k <= INGEST_ROUNDS; k++) {
+    for (let k = 1; k <= (only('ingest') ? INGEST_ROUNDS : 0); k++) {
       log(`flood: ingest round ${k}/${INGEST_ROUNDS}`);
       try {
         const r = await ingestRound(d, dir, root, k);
@@ -572,7 +578,9 @@ async function benchFlood(root: string, row: RowFn, log: (m: string) => void): P
         log(`  error: ${ingestErr}`);
       }
     }
-    if (rounds.length === 0) {
+    if (!only('ingest')) {
+      // not asked for (BENCH_ONLY)
+    } else if (rounds.length === 0) {
       row(FIG_INGEST, '', `error: ${ingestErr}`, '>= 80% of raw');
       row(FIG_COUNT, '', `error: ${ingestErr}`, 'exact');
     } else {
@@ -604,8 +612,8 @@ async function benchFlood(root: string, row: RowFn, log: (m: string) => void): P
       row(FIG_COUNT, 'the title\'s "<N> lines" (and "<N> dropped") against the lines `docker logs <c>` prints (= wc -l), every round', value, 'exact');
     }
     // 2. Keys during a flood.
-    log('flood: key latency');
-    try {
+    if (only('keys')) try {
+      log('flood: key latency');
       const lat = await latencyRound(d, dir, root);
       rssPeaks.push(lat.rssPeakKb);
       row(
@@ -677,7 +685,7 @@ async function benchIdle(root: string, row: RowFn, log: (m: string) => void): Pr
       ].join('\n'),
     );
     log('idle: starting hubops and gtop');
-    hub = await openInTmux([process.execPath, path.join(root, 'bin', 'hubops'), '--config', cfg], dir.path, { HUBOPS_CONFIG: '' });
+    hub = await openInTmux([...hubopsArgv(root), '--config', cfg], dir.path, { HUBOPS_CONFIG: '' });
     const gtopBin = path.join(root, 'node_modules', 'gtop', 'bin', 'gtop');
     let gtopErr: string | null = null;
     if (!existsSync(gtopBin)) gtopErr = 'gtop is not installed (npm install -D gtop)';
@@ -740,6 +748,6 @@ async function benchIdle(root: string, row: RowFn, log: (m: string) => void): Pr
 
 export async function benchLive(opts: LiveOptions): Promise<void> {
   const log = opts.log ?? (() => {});
-  await benchFlood(opts.root, opts.row, log);
-  await benchIdle(opts.root, opts.row, log);
+  if (only('ingest') || only('keys')) await benchFlood(opts.root, opts.row, log);
+  if (only('idle')) await benchIdle(opts.root, opts.row, log);
 }

@@ -13,9 +13,11 @@ const rows = [];
 const row = (figure, how, value, target) => rows.push({ figure, how, value, target });
 
 const errorText = (err) => `error: ${String(err?.message ?? err).split('\n')[0]}`;
+// BENCH_ONLY=version,start,engines,ingest,keys,idle runs only those parts (for working on a figure).
+const only = (part) => !process.env.BENCH_ONLY || process.env.BENCH_ONLY.split(',').includes(part);
 
 // 1. `hubops --version`: the whole process, 10 runs.
-try {
+if (only('version')) try {
   const times = [];
   for (let i = 0; i < 10; i++) {
     const t0 = process.hrtime.bigint();
@@ -29,7 +31,7 @@ try {
 }
 
 // 2. Console start to first full frame, in a real terminal (tmux), 5 runs.
-try {
+if (only('start')) try {
   const dir = mkdtempSync(join(tmpdir(), 'hubops-bench-'));
   writeFileSync(join(dir, 'hubops.yaml'), 'project: bench\nenvironments:\n  local:\n    target: local\n');
   const sock = join(dir, 'tmux.sock');
@@ -61,7 +63,7 @@ try {
 }
 
 // 3. Pure engines, bundled from source for the measurement.
-try {
+if (only('engines')) try {
   const { build } = await import('esbuild');
   const dir = mkdtempSync(join(tmpdir(), 'hubops-bench-mod-'));
   try {
@@ -83,7 +85,7 @@ try {
 // 4. Live figures (test/bench/live.ts, bundled with the fixtures it uses): log flood ingest on a
 // private dockerd against raw `docker logs -f`, key → screen latency and RSS during the flood, and
 // idle cost against gtop. Progress goes to stderr; every row reports `error: …` rather than throw.
-try {
+if (only('ingest') || only('keys') || only('idle')) try {
   const { build } = await import('esbuild');
   const dir = mkdtempSync(join(tmpdir(), 'hubops-bench-live-'));
   try {

@@ -1,0 +1,120 @@
+// esbuild plugin: two speed-ups to Ink's frame output, applied when the console is bundled.
+// Both keep Ink's behaviour (the unit tests compare frames and widths with the unpatched code).
+//
+// 1. string-width (Ink's copy, and the copies of widest-line, cli-truncate, wrap-ansi, slice-ansi
+//    it shares) gets the fast path of screens/render/fast-string-width.ts for box drawing, braille
+//    and other narrow non-ASCII text, which otherwise goes through Intl.Segmenter per grapheme.
+// 2. Ink's incremental line update finds where a changed row starts to differ by walking graphemes
+//    unless both rows are printable ASCII; a bordered row never is. Rows of narrow characters
+//    (the same table) are walked as ASCII is: one column per UTF-16 unit.
+// 3. Ink's Output caches each text's styled characters and widths for one frame only; a log pane
+//    redraws mostly the same strings at other rows frame after frame. The caches here live for two
+//    frames (what the last frame used is kept; the rest is let go), so memory stays bounded.
+//
+// A patch that no longer matches Ink's source fails the build, naming the file (an Ink upgrade
+// must look at it again).
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+const NS = 'hubops-fast-width';
+
+const OUTPUT_PATCHES = [
+  [
+    'class OutputCaches {\n    widths = new Map();\n    blockWidths = new Map();\n    styledChars = new Map();',
+    'class OutputCaches {\n    widths = hubopsFrameCaches.widths;\n    blockWidths = hubopsFrameCaches.blockWidths;\n    styledChars = hubopsFrameCaches.styledChars;',
+  ],
+  ['    caches = new OutputCaches();', '    caches = (hubopsFrameCaches.nextFrame(), new OutputCaches());'],
+];
+
+const LINE_UPDATE_PATCHES = [
+  ['if (printableAscii.test(previousText) && printableAscii.test(nextText)) {', 'if (isNarrowText(previousText) && isNarrowText(nextText)) {'],
+];
+
+const OUTPUT_PRELUDE = `
+// hubops (scripts/ink-speedups.mjs): caches kept across two frames.
+class HubopsTwoFrameMap {
+    current = new Map();
+    previous = new Map();
+    get(key) {
+        let v = this.current.get(key);
+        if (v === undefined) {
+            v = this.previous.get(key);
+            if (v !== undefined) this.current.set(key, v);
+        }
+        return v;
+    }
+    set(key, value) {
+        this.current.set(key, value);
+        return this;
+    }
+    nextFrame() {
+        this.previous = this.current;
+        this.current = new Map();
+    }
+}
+const hubopsFrameCaches = {
+    widths: new HubopsTwoFrameMap(),
+    blockWidths: new HubopsTwoFrameMap(),
+    styledChars: new HubopsTwoFrameMap(),
+    nextFrame() {
+        this.widths.nextFrame();
+        this.blockWidths.nextFrame();
+        this.styledChars.nextFrame();
+    },
+};
+`;
+
+function applyPatches(source, patches, file) {
+  let text = source;
+  for (const [from, to] of patches) {
+    const at = text.indexOf(from);
+    if (at < 0 || text.indexOf(from, at + 1) >= 0) {
+      throw new Error(`${file}: the hubops speed-up patch no longer matches Ink's source (looked for: ${JSON.stringify(from.split('\n')[0])}); see scripts/ink-speedups.mjs`);
+    }
+    text = text.slice(0, at) + to + text.slice(at + from.length);
+  }
+  return text;
+}
+
+/** Applies the Output patches to the text of ink/build/output.js; throws if one does not match. */
+export function patchInkOutput(source, file = 'ink/build/output.js') {
+  const text = applyPatches(source, OUTPUT_PATCHES, file);
+  const afterImports = text.indexOf('\nconst ');
+  return text.slice(0, afterImports + 1) + OUTPUT_PRELUDE + text.slice(afterImports + 1);
+}
+
+/** The same for ink/build/line-update.js (`shim`: the module that exports isNarrowText). */
+export function patchInkLineUpdate(source, shim, file = 'ink/build/line-update.js') {
+  return `import { isNarrowText } from ${JSON.stringify(shim)};\n${applyPatches(source, LINE_UPDATE_PATCHES, file)}`;
+}
+
+/** @param {string} root the repository root @returns {import('esbuild').Plugin} */
+export function inkSpeedups(root) {
+  const shim = join(root, 'screens', 'render', 'fast-string-width.ts');
+  const hoisted = join(root, 'node_modules', 'string-width', 'index.js');
+  return {
+    name: 'hubops-ink-speedups',
+    setup(build) {
+      build.onResolve({ filter: /^string-width$/ }, async (args) => {
+        if (args.pluginData?.real || !args.importer.includes('node_modules')) return undefined;
+        const real = await build.resolve('string-width', { resolveDir: args.resolveDir, kind: args.kind, pluginData: { real: true } });
+        // Only the copy the fast path was checked against (tests/unit/fast-string-width.test.ts).
+        if (real.errors.length > 0 || real.path !== hoisted) return undefined;
+        return { path: real.path, namespace: NS };
+      });
+      build.onLoad({ filter: /.*/, namespace: NS }, (args) => ({
+        contents: `import slow from ${JSON.stringify(args.path)};\nimport { withFastPath } from ${JSON.stringify(shim)};\nexport default withFastPath(slow);\n`,
+        resolveDir: root,
+        loader: 'js',
+      }));
+      build.onLoad({ filter: /[\\/]node_modules[\\/]ink[\\/]build[\\/]output\.js$/ }, async (args) => ({
+        contents: patchInkOutput(await readFile(args.path, 'utf8'), args.path),
+        loader: 'js',
+      }));
+      build.onLoad({ filter: /[\\/]node_modules[\\/]ink[\\/]build[\\/]line-update\.js$/ }, async (args) => ({
+        contents: patchInkLineUpdate(await readFile(args.path, 'utf8'), shim, args.path),
+        loader: 'js',
+      }));
+    },
+  };
+}

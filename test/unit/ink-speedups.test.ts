@@ -1,0 +1,127 @@
+// The two speed-ups the build applies to Ink (scripts/ink-speedups.mjs) must not change what is
+// drawn: widths are checked code point by code point against string-width, and frames drawn by the
+// patched Output against Ink's own.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import fc from 'fast-check';
+import stringWidth from 'string-width';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NARROW_RANGES, withFastPath } from '../../screens/render/fast-string-width.js';
+// @ts-expect-error: a build script in plain JavaScript, without types
+import { inkSpeedups, patchInkOutput } from '../../scripts/ink-speedups.mjs';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const fast = withFastPath(stringWidth);
+// Not among Ink's exports: loaded by its path, as the bundler sees it.
+const outputJs = path.join(root, 'node_modules', 'ink', 'build', 'output.js');
+type OutputClass = new (o: { width: number; height: number }) => {
+  write(x: number, y: number, text: string, o: { transformers: ((s: string, i: number) => string)[] }): void;
+  clip(c: { x1?: number; x2?: number; y1?: number; y2?: number }): void;
+  unclip(): void;
+  get(): { output: string; height: number };
+};
+let InkOutput: OutputClass;
+
+describe('string-width fast path', () => {
+  it('gives string-width’s answer for every code point of the table, alone and between letters', () => {
+    let checked = 0;
+    for (const [a, b] of NARROW_RANGES) {
+      for (let c = a; c <= b; c++) {
+        const ch = String.fromCharCode(c);
+        expect(fast(ch), `U+${c.toString(16)}`).toBe(stringWidth(ch));
+        expect(fast(`a${ch}b`), `U+${c.toString(16)} between letters`).toBe(stringWidth(`a${ch}b`));
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(2000);
+  });
+
+  it('agrees with string-width on strings mixing narrow, wide, joining and escape characters', () => {
+    const pieces = ['a', ' ', '│', '─', '╭', '⣿', '⠁', '·', '…', '→', '✓', 'é', 'e\u0301', '日本', '👍', '❤\uFE0F', '\u200d', '\u00ad', '\x1b[31m', '\x1b[0m', '\t', '\u2028', '⌚', '◽', 'Ω', 'Ж', '\uFE0F', '\u0483'];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...pieces), { maxLength: 30 }), fc.constantFrom(undefined, { ambiguousIsNarrow: false }, { countAnsiEscapeCodes: true }), (parts, opts) => {
+        const s = parts.join('');
+        expect(fast(s, opts)).toBe(stringWidth(s, opts));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('counts box drawing as wide when the caller says ambiguous characters are wide', () => {
+    expect(fast('│x│', { ambiguousIsNarrow: false })).toBe(stringWidth('│x│', { ambiguousIsNarrow: false }));
+    expect(fast('│x│', { ambiguousIsNarrow: false })).toBe(5);
+  });
+});
+
+describe('Ink Output with caches kept across frames', () => {
+  let dir: string;
+  let Patched: OutputClass;
+
+  beforeAll(async () => {
+    InkOutput = (await import(pathToFileURL(outputJs).href)).default;
+    dir = mkdtempSync(path.join(tmpdir(), 'hubops-ink-patch-'));
+    const entry = path.join(dir, 'entry.mjs');
+    await build({
+      stdin: { contents: `export { default } from ${JSON.stringify(outputJs)};`, resolveDir: root, loader: 'js' },
+      outfile: entry,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      logLevel: 'silent',
+      plugins: [inkSpeedups(root)],
+    });
+    const bundled = readFileSync(entry, 'utf8');
+    expect(bundled).toContain('HubopsTwoFrameMap');
+    expect(bundled).toContain('withFastPath');
+    Patched = (await import(pathToFileURL(entry).href)).default;
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  type Op = { x: number; y: number; text: string; upper: boolean; clip: boolean };
+  const texts = ['│ line 1 GET /api 200', '╭─ 2 Logs ─╮', 'plain', '⣿⣀⠉ chart', '日本語 wide', '\x1b[31mred\x1b[39m text', 'two\nlines', '👍 ok', 'é accent', ''];
+  const op = fc.record({ x: fc.integer({ min: -3, max: 30 }), y: fc.integer({ min: -2, max: 8 }), text: fc.constantFrom(...texts), upper: fc.boolean(), clip: fc.boolean() });
+
+  const draw = (Out: OutputClass, ops: Op[]) => {
+    const out = new Out({ width: 24, height: 6 });
+    for (const o of ops) {
+      if (o.clip) out.clip({ x1: 2, x2: 20, y1: 1, y2: 5 });
+      out.write(o.x, o.y, o.text, { transformers: o.upper ? [(s: string) => s.toUpperCase()] : [] });
+      if (o.clip) out.unclip();
+    }
+    return out.get().output;
+  };
+
+  it('draws every frame of a sequence exactly as Ink does', () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(op, { maxLength: 12 }), { minLength: 1, maxLength: 6 }), (frames) => {
+        for (const ops of frames) expect(draw(Patched, ops)).toBe(draw(InkOutput, ops));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('updates a changed row with the same bytes as Ink’s own line update', async () => {
+    const lineUpdateJs = path.join(root, 'node_modules', 'ink', 'build', 'line-update.js');
+    const original = (await import(pathToFileURL(lineUpdateJs).href)).default as (a: string, b: string, cols: number) => string;
+    const entry = path.join(dir, 'line-update.mjs');
+    await build({ stdin: { contents: `export { default } from ${JSON.stringify(lineUpdateJs)};`, resolveDir: root, loader: 'js' }, outfile: entry, bundle: true, platform: 'node', format: 'esm', logLevel: 'silent', plugins: [inkSpeedups(root)] });
+    expect(readFileSync(entry, 'utf8')).toContain('isNarrowText(previousText)');
+    const patched = (await import(pathToFileURL(entry).href)).default as typeof original;
+    const bits = ['│', ' ', 'line ', '12', '34', 'GET /api', '⣿', '日本', 'é', '\x1b[31m', '\x1b[39m', '…', '👍', '─'];
+    const row = fc.array(fc.constantFrom(...bits), { maxLength: 16 }).map((a) => a.join(''));
+    fc.assert(
+      fc.property(row, row, fc.integer({ min: 1, max: 60 }), (a, b, cols) => {
+        expect(patched(a, b, cols)).toBe(original(a, b, cols));
+        expect(patched(`│ ${a}`, `│ ${b}`, cols)).toBe(original(`│ ${a}`, `│ ${b}`, cols));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('fails the build, naming the file, when Ink’s source no longer matches', () => {
+    expect(() => patchInkOutput('export default class Output {}', '/x/ink/build/output.js')).toThrow(/\/x\/ink\/build\/output\.js: the hubops speed-up patch no longer matches/);
+  });
+});
