@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { memo, useEffect, useMemo, useRef, useState, useSyncExternalStore, type ReactNode } from 'react';
 import { Box, Text, useApp, useInput } from 'ink';
 import type { Environment } from '../src/config/schema.js';
 import { confirmAccepted, restartPrompt } from '../src/containers/actions.js';
@@ -60,6 +60,16 @@ export interface AppProps {
   /** Release mode (D, the release panel); without it those keys do not act. */
   release?: ReleaseController;
 }
+
+/**
+ * Draws `children()` again only when one of `deps` changed (Object.is): during a log flood the
+ * store changes ten times a second but the containers, health and metrics panes do not, and their
+ * views need not be built and reconciled again. The deps must name everything the pane shows.
+ */
+const Memo = memo(
+  ({ children }: { deps: readonly unknown[]; children: () => ReactNode }) => <>{children()}</>,
+  (a, b) => a.deps.length === b.deps.length && a.deps.every((d, i) => Object.is(d, b.deps[i])),
+);
 
 const NO_INCIDENT = { subscribe: () => () => {}, getSnapshot: () => undefined };
 
@@ -286,6 +296,9 @@ export function App(props: AppProps) {
   const watchLeft = rel?.watchLeftMs(time);
   const releaseBar = release && release.status !== 'idle' && (release.status === 'running' || release.visible) ? `release ${release.version ?? '…'} · ${release.verdict?.verdict ?? release.phase}${watchLeft !== undefined ? ` · window ${mmss(watchLeft)} left` : ''}` : undefined;
 
+  // What every pane's view depends on besides its own slice of the live state.
+  const ctxDeps = useMemo(() => [props.env, time, props.demo !== undefined], [props.env, time, props.demo !== undefined]);
+
   if (tooSmall(cols, rows)) {
     return (
       <Box width={cols} height={rows} flexDirection="column">
@@ -298,9 +311,6 @@ export function App(props: AppProps) {
   }
 
   const ctx = { env: props.env, now: time, refreshMs: props.env.refresh, processRows: props.demo !== undefined };
-  const containers = containersView(live, ctx);
-  const health = healthView(live, ctx);
-  const metrics = metricsView(live, ctx);
   const logsHeader = logsView(live, ctx);
   const body = layout.body;
   const frame = (i: number, id: keyof typeof PANE_TITLES) => ({ index: i, rect: rects[i]!, focused: shell.focus === id, title: PANE_TITLES[id] });
@@ -328,20 +338,37 @@ export function App(props: AppProps) {
         <HelpOverlay rect={body} keys={keys} />
       ) : (
         <>
-          <PaneFrame {...frame(0, 'containers')} header={containers}>
-            {({ width, rows: n }) => (
-              <ContainersBody rows={containers.rows} width={width} maxRows={n} now={time} selected={shell.focus === 'containers' ? shell.containers.selected : undefined} />
-            )}
-          </PaneFrame>
+          <Memo deps={[live.containers, live.errors.containers, live.link, ctxDeps, rects[0], shell.focus === 'containers', shell.containers.selected]}>
+            {() => {
+              const containers = containersView(live, ctx);
+              return (
+                <PaneFrame {...frame(0, 'containers')} header={containers}>
+                  {({ width, rows: n }) => (
+                    <ContainersBody rows={containers.rows} width={width} maxRows={n} now={time} selected={shell.focus === 'containers' ? shell.containers.selected : undefined} />
+                  )}
+                </PaneFrame>
+              );
+            }}
+          </Memo>
           <PaneFrame {...frame(1, 'logs')} header={logsHeader} extra={logExtra}>
             {({ width, rows: n }) => <LogsBody buffer={buffer} view={shell.logs} width={width} rows={n} showSource={shell.logs.source === ALL_SOURCES && logs.names.length > 2} />}
           </PaneFrame>
-          <PaneFrame {...frame(2, 'health')} header={health}>
-            {({ rows: n }) => <HealthBody rows={health.rows} maxRows={n} />}
-          </PaneFrame>
-          <PaneFrame {...frame(3, 'metrics')} header={metrics}>
-            {({ width, rows: n }) => <MetricsBody names={metrics.names} state={live} width={width} maxRows={n} chart={props.chart} />}
-          </PaneFrame>
+          <Memo deps={[live.health, live.errors.health, live.link, ctxDeps, rects[2], shell.focus === 'health']}>
+            {() => {
+              const health = healthView(live, ctx);
+              return <PaneFrame {...frame(2, 'health')} header={health}>{({ rows: n }) => <HealthBody rows={health.rows} maxRows={n} />}</PaneFrame>;
+            }}
+          </Memo>
+          <Memo deps={[live.metrics, live.errors.metrics, live.link, ctxDeps, rects[3], shell.focus === 'metrics', props.chart]}>
+            {() => {
+              const metrics = metricsView(live, ctx);
+              return (
+                <PaneFrame {...frame(3, 'metrics')} header={metrics}>
+                  {({ width, rows: n }) => <MetricsBody names={metrics.names} state={live} width={width} maxRows={n} chart={props.chart} />}
+                </PaneFrame>
+              );
+            }}
+          </Memo>
           {release?.visible && layout.panel ? <ReleasePanel rect={layout.panel} snapshot={release} now={time} incidentHidden={incidentPanelOpen} thresholds={rel?.thresholds} /> : null}
           {!release?.visible && incident && layout.panel && ctrl ? <IncidentPanel rect={layout.panel} snapshot={incident} ranked={ctrl.ranked()} now={time} webhook={ctrl.deps.webhook} /> : null}
           {shell.prompt?.kind === 'confirm' ? <ConfirmBox rect={body} prompt={shell.prompt} /> : null}

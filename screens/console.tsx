@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { render } from 'ink';
 import chalk from 'chalk';
 import type { ConsoleContext } from '../src/cli/run.js';
@@ -64,6 +65,7 @@ export async function openConsole(ctx: ConsoleContext): Promise<number> {
       void session.stop();
     },
   });
+  const frames = frameStats(process.env.HUBOPS_FRAME_STATS);
   instance = render(
     <ThemeContext.Provider value={makeTheme(ctx.color)}>
       <App
@@ -100,6 +102,7 @@ export async function openConsole(ctx: ConsoleContext): Promise<number> {
       maxFps: 60,
       exitOnCtrlC: false,
       patchConsole: false,
+      ...(frames ? { onRender: frames.add } : {}),
     },
   );
   session.start();
@@ -120,4 +123,23 @@ export async function openConsole(ctx: ConsoleContext): Promise<number> {
   await session.stop();
   process.stdout.write('\x1b[?25h');
   return outcome.how === 'interrupt' ? EXIT.interrupted : EXIT.ok;
+}
+
+/**
+ * HUBOPS_FRAME_STATS=<file>: what each frame cost Ink (layout, output, write), written to the file
+ * as JSON when the process exits — for `npm run bench` and for looking at a slow terminal.
+ */
+function frameStats(file: string | undefined): { add: (m: { renderTime: number }) => void } | undefined {
+  if (!file) return undefined;
+  const times: number[] = [];
+  process.once('exit', () => {
+    const s = [...times].sort((a, b) => a - b);
+    const at = (p: number) => s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? null;
+    try {
+      writeFileSync(file, JSON.stringify({ frames: times.length, p50: at(50), p90: at(90), p99: at(99), max: s.at(-1) ?? null }) + '\n');
+    } catch {
+      // a diagnostic must never stand in the way of leaving
+    }
+  });
+  return { add: (m) => void (times.length < 1_000_000 && times.push(m.renderTime)) };
 }

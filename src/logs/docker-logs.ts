@@ -55,26 +55,41 @@ export class FrameDemuxer {
   }
 
   push(chunk: Buffer): Frame[] {
-    if (this.raw) return chunk.length > 0 ? [{ stream: 'stdout', payload: chunk }] : [];
-    const buf = this.carry.length > 0 ? Buffer.concat([this.carry, chunk]) : chunk;
     const out: Frame[] = [];
+    this.each(
+      chunk,
+      (stream, buf, start, end) => out.push({ stream, payload: buf.subarray(start, end) }),
+      (rest) => out.push({ stream: 'stdout', payload: rest }),
+    );
+    return out;
+  }
+
+  /**
+   * The same without a Frame or a Buffer per frame: `onFrame` gets the payload's place in `buf`
+   * (valid during the call only). `onRaw` gets everything from the first invalid header on.
+   */
+  each(chunk: Buffer, onFrame: (stream: 'stdout' | 'stderr', buf: Buffer, start: number, end: number) => void, onRaw: (rest: Buffer) => void): void {
+    if (this.raw) {
+      if (chunk.length > 0) onRaw(chunk);
+      return;
+    }
+    const buf = this.carry.length > 0 ? Buffer.concat([this.carry, chunk]) : chunk;
     let off = 0;
     while (buf.length - off >= 8) {
       const type = buf[off]!;
       if (type > 3 || buf[off + 1] !== 0 || buf[off + 2] !== 0 || buf[off + 3] !== 0) {
         this.raw = true;
-        out.push({ stream: 'stdout', payload: buf.subarray(off) });
         this.carry = EMPTY;
-        return out;
+        onRaw(buf.subarray(off));
+        return;
       }
       const size = buf.readUInt32BE(off + 4);
       if (buf.length - off - 8 < size) break;
-      out.push({ stream: type === 2 || type === 3 ? 'stderr' : 'stdout', payload: buf.subarray(off + 8, off + 8 + size) });
+      onFrame(type === 2 || type === 3 ? 'stderr' : 'stdout', buf, off + 8, off + 8 + size);
       off += 8 + size;
     }
     // Copy the remainder so a small partial frame does not pin a large chunk in memory.
     this.carry = off === buf.length ? EMPTY : Buffer.from(buf.subarray(off));
-    return out;
   }
 }
 
@@ -196,35 +211,62 @@ export class RawMessageSplitter {
  * reconnection with `since` = that timestamp the messages already shown are dropped.
  */
 export class ResumeDedup {
-  private last: DockerTimestamp | null = null;
-  /** The messages delivered with exactly `last` (usually one); keyed only when a reconnection needs them. */
-  private atLast: DockerMessage[] = [];
+  private hasLast = false;
+  private lastSec = 0;
+  private lastNanos = 0;
+  private lastTs: DockerTimestamp | null = null;
+  // The messages delivered with exactly the last timestamp (usually one), keyed only when a
+  // reconnection needs them: the first by its place in its chunk (no copy on the hot path).
+  private firstStream: 'stdout' | 'stderr' = 'stdout';
+  private firstBuf: Buffer = EMPTY;
+  private firstStart = 0;
+  private firstEnd = 0;
+  private more: DockerMessage[] = [];
   private replay: Map<string, number> | null = null;
 
   /** The `since` to reconnect with (null before any timestamped message). */
   get since(): DockerTimestamp | null {
-    return this.last;
+    if (!this.hasLast) return null;
+    this.lastTs ??= { sec: this.lastSec, nanos: this.lastNanos, ms: this.lastSec * 1000 + Math.floor(this.lastNanos / 1e6) };
+    return this.lastTs;
+  }
+
+  /** True while messages already delivered before a reconnection may still come again. */
+  get replaying(): boolean {
+    return this.replay !== null;
   }
 
   /** Call on every (re)connection, before its first message. */
   begin(): void {
-    if (!this.last) {
+    if (!this.hasLast) {
       this.replay = null;
       return;
     }
-    this.replay = new Map();
-    for (const m of this.atLast) this.replay.set(messageKey(m), (this.replay.get(messageKey(m)) ?? 0) + 1);
+    const replay = new Map<string, number>();
+    const add = (key: string) => replay.set(key, (replay.get(key) ?? 0) + 1);
+    add(keyOf(this.firstStream, this.firstBuf, this.firstStart, this.firstEnd));
+    for (const m of this.more) add(messageKey(m));
+    this.replay = replay;
+    // The chunk need not be kept any longer.
+    this.firstBuf = Buffer.from(this.firstBuf.subarray(this.firstStart, this.firstEnd));
+    this.firstStart = 0;
+    this.firstEnd = this.firstBuf.length;
   }
 
   /** True: a new message, deliver it. False: it was delivered before the reconnection. */
   accept(msg: DockerMessage): boolean {
     const ts = msg.ts;
     if (ts === null) return true;
-    if (this.replay !== null && this.last !== null) {
-      const c = compareTimestamps(ts, this.last);
+    return this.acceptAt(ts.sec, ts.nanos, msg.stream, msg.body, 0, msg.body.length);
+  }
+
+  /** accept() for a message whose body is buf[start, end) (kept only if it sets the resume point). */
+  acceptAt(sec: number, nanos: number, stream: 'stdout' | 'stderr', buf: Buffer, start: number, end: number): boolean {
+    const c = !this.hasLast ? 1 : sec !== this.lastSec ? sec - this.lastSec : nanos - this.lastNanos;
+    if (this.replay !== null) {
       if (c < 0) return false;
       if (c === 0) {
-        const key = messageKey(msg);
+        const key = keyOf(stream, buf, start, end);
         const n = this.replay.get(key) ?? 0;
         if (n > 0) {
           this.replay.set(key, n - 1);
@@ -232,20 +274,29 @@ export class ResumeDedup {
         }
       } else this.replay = null;
     }
-    const c = this.last === null ? 1 : compareTimestamps(ts, this.last);
     if (c > 0) {
-      this.last = ts;
-      this.atLast.length = 0;
-      this.atLast.push(msg);
-    } else if (c === 0) this.atLast.push(msg);
+      this.hasLast = true;
+      this.lastSec = sec;
+      this.lastNanos = nanos;
+      this.lastTs = null;
+      this.firstStream = stream;
+      this.firstBuf = buf;
+      this.firstStart = start;
+      this.firstEnd = end;
+      if (this.more.length > 0) this.more = [];
+    } else if (c === 0) this.more.push({ stream, ts: null, body: Buffer.from(buf.subarray(start, end)) });
     // c < 0: a message written out of timestamp order (stdout and stderr are timestamped by two
     // copiers); delivered, but it does not move the resume point back.
     return true;
   }
 }
 
+function keyOf(stream: 'stdout' | 'stderr', buf: Buffer, start: number, end: number): string {
+  return `${stream === 'stdout' ? 'o' : 'e'}${buf.toString('latin1', start, end)}`;
+}
+
 function messageKey(m: DockerMessage): string {
-  return `${m.stream === 'stdout' ? 'o' : 'e'}${m.body.toString('latin1')}`;
+  return keyOf(m.stream, m.body, 0, m.body.length);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -256,11 +307,19 @@ export class MessageLines {
   private readonly decoder = new StringDecoder('utf8');
   private carry = '';
   private carryTs: number | undefined;
+  private atLineStart = true;
 
   constructor(private readonly stream: 'stdout' | 'stderr') {}
 
+  /** Nothing held over (no partial line, no partial UTF-8 character): a whole line can skip push(). */
+  get clean(): boolean {
+    return this.atLineStart;
+  }
+
   /** Lines completed by this message; `ts` is the message's time in ms. */
   push(body: Buffer, ts: number, source: string, out: LogLine[]): void {
+    // Ending in "\n" leaves nothing in the decoder; anything else may leave a partial character.
+    this.atLineStart = false;
     const text = this.decoder.write(body);
     if (text === '') return;
     if (this.carry === '') this.carryTs = ts;
@@ -279,6 +338,7 @@ export class MessageLines {
     }
     this.carry = data;
     this.carryTs = data === '' ? undefined : lineTs;
+    this.atLineStart = data === '' && body.length > 0 && body[body.length - 1] === 0x0a;
   }
 
   /** A partial last line, if any (at the very end). */
@@ -287,11 +347,96 @@ export class MessageLines {
     this.carry = '';
     if (rest !== '') out.push({ source, ts: this.carryTs ?? now(), stream: this.stream, text: stripCr(rest) });
     this.carryTs = undefined;
+    this.atLineStart = true;
   }
 }
 
 function stripCr(s: string): string {
   return s.endsWith('\r') ? s.slice(0, -1) : s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chunks → lines, in one pass
+
+/** What a followed container's stream keeps across chunks and reconnections. */
+export interface StreamLines {
+  dedup: ResumeDedup;
+  out: MessageLines;
+  err: MessageLines;
+}
+
+/** Bytes before the body in Docker's own timestamps: `2026-11-23T10:51:02.123456789Z `. */
+const TS_LEN = 31;
+
+/**
+ * Turns one multiplexed frame into lines. A message in the shape dockerd writes (a 30-byte
+ * RFC3339Nano UTC timestamp, a space, one whole line) is decoded straight from the chunk — no
+ * Frame, no Buffer, one string — while nothing is held over and no reconnection is being
+ * de-duplicated; anything else takes the general path (splitTimestamp, ResumeDedup.accept,
+ * MessageLines.push), which gives the same lines (checked by a property test).
+ */
+export class FrameLines {
+  private prefix = Buffer.alloc(19);
+  private prefixSec = NaN;
+  /** Messages seen (delivered or de-duplicated). */
+  messages = 0;
+
+  constructor(
+    private readonly st: StreamLines,
+    private readonly source: string,
+    private readonly now: () => number,
+  ) {}
+
+  frame(stream: 'stdout' | 'stderr', buf: Buffer, start: number, end: number, out: LogLine[]): void {
+    this.messages++;
+    const lines = stream === 'stderr' ? this.st.err : this.st.out;
+    const body = start + TS_LEN;
+    if (
+      end - body >= 1 &&
+      end - body <= MAX_LINE_CHARS &&
+      buf[end - 1] === 0x0a &&
+      buf[start + 30] === 0x20 &&
+      buf[start + 29] === 0x5a &&
+      buf[start + 19] === 0x2e &&
+      lines.clean &&
+      !this.st.dedup.replaying &&
+      buf.indexOf(0x0a, body) === end - 1
+    ) {
+      const sec = this.seconds(buf, start);
+      const nanos = nineDigits(buf, start + 20);
+      if (!Number.isNaN(sec) && nanos >= 0) {
+        if (this.st.dedup.acceptAt(sec, nanos, stream, buf, body, end)) {
+          const stop = end - 1 > body && buf[end - 2] === 0x0d ? end - 2 : end - 1;
+          out.push({ source: this.source, ts: sec * 1000 + Math.floor(nanos / 1e6), stream, text: buf.toString('utf8', body, stop) });
+        }
+        return;
+      }
+    }
+    const m = splitTimestamp(stream, buf.subarray(start, end));
+    if (!this.st.dedup.accept(m)) return;
+    lines.push(m.body, m.ts?.ms ?? this.now(), this.source, out);
+  }
+
+  /** Whole seconds of the timestamp at buf[start]; NaN if it is not a valid one. */
+  private seconds(buf: Buffer, start: number): number {
+    if (buf.compare(this.prefix, 0, 19, start, start + 19) === 0) return this.prefixSec;
+    const ts = parseDockerTimestamp(buf.toString('latin1', start, start + 30));
+    if (!ts) return NaN;
+    buf.copy(this.prefix, 0, start, start + 19);
+    this.prefixSec = ts.sec;
+    return ts.sec;
+  }
+}
+
+/** The nine digits at buf[at] as a number; -1 if one is not a digit. */
+function nineDigits(buf: Buffer, at: number): number {
+  let n = 0;
+  for (let i = at; i < at + 9; i++) {
+    const d = buf[i]! - 0x30;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -495,29 +640,28 @@ export class ContainerLogs extends LoopReader {
     const ct = String(stream.headers?.['content-type'] ?? '');
     const multiplexed = ct.includes('multiplexed-stream') ? true : ct.includes('raw-stream') ? false : !tty;
     const demux = multiplexed ? new FrameDemuxer() : undefined;
-    const raw = multiplexed ? undefined : new RawMessageSplitter();
-    let messages = 0;
+    // A TTY's raw stream, or the rest of a stream that turned out not to be multiplexed.
+    const raw = new RawMessageSplitter();
+    const frames = new FrameLines(st, source, this.opts.now);
+    let rawMessages = 0;
     let warnedInvalid = false;
 
     const handle = (chunk: Buffer) => {
-      const msgs: DockerMessage[] = [];
-      if (demux) {
-        for (const f of demux.push(chunk)) {
-          if (demux.invalid) {
-            for (const m of new RawMessageSplitter().push(f.payload)) msgs.push(m);
-          } else msgs.push(splitTimestamp(f.stream, f.payload));
+      const lines: LogLine[] = [];
+      const onRaw = (rest: Buffer) => {
+        for (const m of raw.push(rest)) {
+          rawMessages++;
+          if (!st.dedup.accept(m)) continue;
+          (m.stream === 'stderr' ? st.err : st.out).push(m.body, m.ts?.ms ?? this.opts.now(), source, lines);
         }
+      };
+      if (demux) {
+        demux.each(chunk, (stream, buf, start, end) => frames.frame(stream, buf, start, end, lines), onRaw);
         if (demux.invalid && !warnedInvalid) {
           warnedInvalid = true;
           sink.notice(`the log stream of ${st.name} is not in Docker's multiplexed format; showing it raw`);
         }
-      } else for (const m of raw!.push(chunk)) msgs.push(m);
-      const lines: LogLine[] = [];
-      for (const m of msgs) {
-        messages++;
-        if (!st.dedup.accept(m)) continue;
-        (m.stream === 'stderr' ? st.err : st.out).push(m.body, m.ts?.ms ?? this.opts.now(), source, lines);
-      }
+      } else onRaw(chunk);
       if (lines.length > 0) sink.lines(lines);
     };
 
@@ -525,9 +669,10 @@ export class ContainerLogs extends LoopReader {
     const paced = pace(stream as unknown as PacedStream, handle);
     this.paced = paced;
     const end = await paced.done;
+    stream.destroy?.(); // already ended, unless the handler failed
     if (this.stream === stream) this.stream = undefined;
     if (this.paced === paced) this.paced = undefined;
-    const r: StreamResult = { messages, durationMs: Date.now() - started };
+    const r: StreamResult = { messages: frames.messages + rawMessages, durationMs: Date.now() - started };
     if (!this.stopped) {
       if (end.how === 'error') r.error = describeDockerError(end.error);
       else if (end.how === 'close') r.error = 'connection closed';

@@ -34,18 +34,21 @@ export interface PaceEnd {
 }
 
 export interface Paced {
-  /** Resolves once the stream has ended (or failed) and every chunk read before that was handled. */
+  /**
+   * Resolves once the stream has ended (or failed) and every chunk read before that was handled;
+   * at once, as an error, if `handle` throws (the stream is then left to the caller to destroy).
+   */
   readonly done: Promise<PaceEnd>;
   /** Bytes read and not handled yet. */
   readonly queuedBytes: number;
-  /** Stop handling: what is still queued is dropped (the reader is being stopped). */
+  /** Stop handling: what is still queued is dropped (the reader is being stopped; destroy the stream). */
   abandon(): void;
 }
 
 /** Feeds `handle` the stream's chunks in order, a time slice at a time. */
 export function pace(stream: PacedStream, handle: (chunk: Buffer) => void, opts: PaceOptions = {}): Paced {
   const sliceMs = opts.sliceMs ?? 8;
-  const high = opts.highWaterBytes ?? 1 << 20;
+  const high = Math.max(1, opts.highWaterBytes ?? 1 << 20);
   const clock = opts.clock ?? (() => performance.now());
   const queue: Buffer[] = [];
   let head = 0;
@@ -72,7 +75,14 @@ export function pace(stream: PacedStream, handle: (chunk: Buffer) => void, opts:
       const chunk = queue[head]!;
       queue[head++] = EMPTY;
       queued -= chunk.length;
-      handle(chunk);
+      try {
+        handle(chunk);
+      } catch (err) {
+        // A bug in the handler ends this stream as a failure (the reader reports it and reconnects)
+        // instead of an exception in a setImmediate, which would take the process down.
+        ended ??= { how: 'error', error: err instanceof Error ? err : new Error(String(err)) };
+        abandoned = true;
+      }
       if (abandoned || clock() >= until) break;
     }
     if (head === queue.length) {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { LogLine } from '../../src/live/events.js';
 import {
   FrameDemuxer,
+  FrameLines,
   MessageLines,
   RawMessageSplitter,
   ResumeDedup,
@@ -13,6 +14,7 @@ import {
   splitTimestamp,
   type DockerMessage,
   type Frame,
+  type StreamLines,
 } from '../../src/logs/docker-logs.js';
 
 const frameArb = fc.record({
@@ -204,5 +206,93 @@ describe('ResumeDedup', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('FrameLines (the one-pass decoder)', () => {
+  // Messages as dockerd writes them, and every other shape the general path accepts.
+  const tsText = (kind: string, sec: number, nanos: number) => {
+    const base = new Date(Date.UTC(2026, 10, 23, 10, 0, sec)).toISOString().slice(0, 19);
+    if (kind === 'fixed') return `${base}.${String(nanos).padStart(9, '0')}Z `;
+    if (kind === 'short') return `${base}.5Z `;
+    if (kind === 'offset') return `${base}.${String(nanos).padStart(9, '0')}+02:00 `;
+    if (kind === 'bad') return `2026-13-45T99:00:00.${String(nanos).padStart(9, '0')}Z `;
+    if (kind === 'digits') return `${base}.12345678xZ `;
+    return '';
+  };
+  const bodies = ['hello world\n', 'é 日本 ✓\n', 'crlf\r\n', '\n', 'two\nlines\n', 'no newline', Buffer.from('é').subarray(0, 1), Buffer.concat([Buffer.from('é').subarray(1), Buffer.from(' rest\n')]), Buffer.from([0xe2, 0x82, 0x0a]), 'x'.repeat(70_000) + '\n'];
+  const message = fc.record({
+    kind: fc.constantFrom('fixed', 'fixed', 'fixed', 'short', 'none', 'offset', 'bad', 'digits'),
+    dsec: fc.constantFrom(0, 0, 0, 1),
+    dnanos: fc.constantFrom(0, 1, 7),
+    body: fc.constantFrom(...bodies),
+    err: fc.boolean(),
+  });
+
+  const frameFor = (m: { kind: string; body: string | Buffer; err: boolean }, sec: number, nanos: number) =>
+    encodeFrame(m.err ? 'stderr' : 'stdout', Buffer.concat([Buffer.from(tsText(m.kind, sec, nanos), 'latin1'), typeof m.body === 'string' ? Buffer.from(m.body) : m.body]));
+
+  /** The general path alone: what the decoder must reproduce. */
+  function reference(st: StreamLines, demux: FrameDemuxer, chunk: Buffer, out: LogLine[]) {
+    for (const f of demux.push(chunk)) {
+      const m = splitTimestamp(f.stream, f.payload);
+      if (!st.dedup.accept(m)) continue;
+      (m.stream === 'stderr' ? st.err : st.out).push(m.body, m.ts?.ms ?? 42, 'src', out);
+    }
+  }
+  const fresh = (): StreamLines => ({ dedup: new ResumeDedup(), out: new MessageLines('stdout'), err: new MessageLines('stderr') });
+
+  it('property: gives exactly the lines of the general path, whatever the messages, chunking and reconnections', () => {
+    fc.assert(
+      fc.property(fc.array(message, { minLength: 1, maxLength: 25 }), fc.array(fc.nat(), { maxLength: 6 }), fc.array(fc.nat(), { maxLength: 3 }), (msgs, cutsRaw, reconnectsRaw) => {
+        let sec = 0;
+        let nanos = 1;
+        const frames = msgs.map((m) => {
+          sec += m.dsec;
+          nanos = m.dsec ? 1 : nanos + m.dnanos;
+          return frameFor(m, sec, nanos);
+        });
+        // A reconnection replays the last few frames (the daemon's inclusive `since`).
+        const plan: Buffer[][] = [frames];
+        for (const r of reconnectsRaw) plan.push(frames.slice(Math.max(0, frames.length - 1 - (r % 4))));
+        const refSt = fresh();
+        const newSt = fresh();
+        const want: LogLine[] = [];
+        const got: LogLine[] = [];
+        for (const part of plan) {
+          refSt.dedup.begin();
+          newSt.dedup.begin();
+          const bytes = Buffer.concat(part);
+          const cuts = [...new Set(cutsRaw.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+          const chunks: Buffer[] = [];
+          let at = 0;
+          for (const c of [...cuts, bytes.length]) {
+            chunks.push(bytes.subarray(at, c));
+            at = c;
+          }
+          const refDemux = new FrameDemuxer();
+          const newDemux = new FrameDemuxer();
+          const decoder = new FrameLines(newSt, 'src', () => 42);
+          for (const chunk of chunks) {
+            reference(refSt, refDemux, chunk, want);
+            newDemux.each(chunk, (stream, buf, start, end) => decoder.frame(stream, buf, start, end, got), () => {});
+          }
+          expect(decoder.messages).toBe(part.length);
+        }
+        expect(got).toEqual(want);
+        expect(newSt.dedup.since).toEqual(refSt.dedup.since);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('decodes dockerd’s usual message without the general path’s objects: one line, its time, CR stripped', () => {
+    const st = fresh();
+    const d = new FrameLines(st, 'api', () => 0);
+    const out: LogLine[] = [];
+    const f = encodeFrame('stderr', '2026-11-23T10:51:02.123456789Z GET /health 200\r\n');
+    d.frame('stderr', f, 8, f.length, out);
+    expect(out).toEqual([{ source: 'api', ts: Date.UTC(2026, 10, 23, 10, 51, 2, 123), stream: 'stderr', text: 'GET /health 200' }]);
+    expect(st.dedup.since).toEqual({ sec: Date.UTC(2026, 10, 23, 10, 51, 2) / 1000, nanos: 123_456_789, ms: Date.UTC(2026, 10, 23, 10, 51, 2, 123) });
   });
 });
