@@ -132,11 +132,18 @@ export async function openConsole(ctx: ConsoleContext): Promise<number> {
 function frameStats(file: string | undefined): { add: (m: { renderTime: number }) => void } | undefined {
   if (!file) return undefined;
   const times: number[] = [];
+  // Peaks of the heap and of memory outside it (Buffers), to tell the two apart in an RSS figure.
+  const peak = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
+  const sample = setInterval(() => {
+    const m = process.memoryUsage();
+    for (const k of Object.keys(peak) as (keyof typeof peak)[]) peak[k] = Math.max(peak[k], Math.round(m[k] / 2 ** 20));
+  }, 250);
+  sample.unref();
   process.once('exit', () => {
     const s = [...times].sort((a, b) => a - b);
     const at = (p: number) => s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? null;
     try {
-      writeFileSync(file, JSON.stringify({ frames: times.length, p50: at(50), p90: at(90), p99: at(99), max: s.at(-1) ?? null }) + '\n');
+      writeFileSync(file, JSON.stringify({ frames: times.length, p50: at(50), p90: at(90), p99: at(99), max: s.at(-1) ?? null, peakMB: peak }) + '\n');
     } catch {
       // a diagnostic must never stand in the way of leaving
     }

@@ -1,13 +1,17 @@
 // Host metrics of the target: CPU %, memory used %, root filesystem used %, load1.
 //
-// Local target: systeminformation (`currentLoad` and `mem` each sample, `fsSize` at most every 30 s
-// since it blocks on `df`) and os.loadavg(). SSH target: one `target.run` per sample that prints
+// Local target on Linux: /proc/stat, /proc/meminfo and /proc/loadavg read as files and statfs(2)
+// for the root filesystem — no process started, nothing that blocks the event loop
+// (systeminformation's currentLoad and fsSize run `cat /proc/stat | grep cpu` and `df` with
+// execSync on Linux: tens of milliseconds of a frozen screen every sample). Elsewhere (a macOS
+// laptop): systeminformation, loaded only then. SSH target: one `target.run` per sample that prints
 // /proc/stat's first line, /proc/meminfo, /proc/loadavg and `df -kP /`, parsed by the pure
 // `parseHostSnapshot`; CPU % is the busy share between two /proc/stat samples (the first sample
 // reads /proc/stat twice, 250 ms apart, so there is a figure from the start).
 
+import { readFile, statfs } from 'node:fs/promises';
 import os from 'node:os';
-import si from 'systeminformation';
+import path from 'node:path';
 import type { MetricReading } from '../live/events.js';
 import type { Target } from '../targets/target.js';
 
@@ -191,7 +195,7 @@ export interface SiLike {
   fsSize(): Promise<{ mount: string; use: number | null; used: number; available: number }[]>;
 }
 
-/** On this machine, with systeminformation. `fsSize` is cached for `fsEveryMs` (default 30 s). */
+/** On this machine, with systeminformation (not Linux). `fsSize` is cached for `fsEveryMs` (default 30 s). */
 export class LocalHostReader implements HostReader {
   private fsCache: { at: number; pct: number | null } | undefined;
 
@@ -200,7 +204,7 @@ export class LocalHostReader implements HostReader {
   ) {}
 
   async read(): Promise<HostFigures> {
-    const sys: SiLike = this.opts.si ?? (si as unknown as SiLike);
+    const sys: SiLike = this.opts.si ?? ((await import('systeminformation')).default as unknown as SiLike);
     const now = (this.opts.now ?? Date.now)();
     const [load, mem, diskPct] = await Promise.all([sys.currentLoad(), sys.mem(), this.disk(sys, now)]);
     const cpu = Number.isFinite(load.currentLoad) ? clampPct(load.currentLoad) : null;
@@ -228,7 +232,53 @@ export class LocalHostReader implements HostReader {
   }
 }
 
-/** The right reader for a target: systeminformation locally, /proc over SSH. */
-export function hostReaderFor(target: Target, opts: { now?: () => number; timeoutMs?: number } = {}): HostReader {
-  return target.id === 'local' ? new LocalHostReader({ now: opts.now }) : new ProcHostReader(target, opts.timeoutMs);
+/** Used % of a filesystem from statfs(2), as df computes it: used / (used + available to users). */
+export function statfsUsedPct(st: { blocks: number; bfree: number; bavail: number }): number | null {
+  const used = st.blocks - st.bfree;
+  const total = used + st.bavail;
+  return total > 0 ? clampPct((used / total) * 100) : null;
+}
+
+/** This Linux machine, from /proc and statfs: the same figures as over SSH, without a process. */
+export class ProcFsHostReader implements HostReader {
+  private prevCpu: CpuTimes | undefined;
+
+  constructor(
+    private readonly opts: {
+      /** Where /proc is (tests point it at a folder of captured files). */
+      procDir?: string;
+      /** The filesystem whose used % is shown (default /). */
+      root?: string;
+      statfs?: (p: string) => Promise<{ blocks: number; bfree: number; bavail: number }>;
+      sleep?: (ms: number) => Promise<void>;
+    } = {},
+  ) {}
+
+  async read(): Promise<HostFigures> {
+    const proc = this.opts.procDir ?? '/proc';
+    const text = (name: string) => readFile(path.join(proc, name), 'utf8').catch(() => '');
+    const cpuNow = async () => parseProcStatCpu((await text('stat')).split('\n', 1)[0] ?? '');
+    let prev = this.prevCpu;
+    if (prev === undefined) {
+      // A first figure at once: two samples 250 ms apart, as the SSH reader does.
+      prev = await cpuNow();
+      await (this.opts.sleep ?? ((ms) => new Promise<void>((r) => setTimeout(r, ms))))(250);
+    }
+    const [cur, meminfo, loadavg, diskPct] = await Promise.all([
+      cpuNow(),
+      text('meminfo'),
+      text('loadavg'),
+      (this.opts.statfs ?? statfs)(this.opts.root ?? '/').then(statfsUsedPct, () => null),
+    ]);
+    if (cur) this.prevCpu = cur;
+    const figures = { cpuPct: prev && cur ? cpuPercent(prev, cur) : null, memPct: parseMeminfo(meminfo), diskPct, load1: parseLoadavg(loadavg) };
+    if (cur === undefined && figures.memPct === null && figures.load1 === null) throw new Error(`host metrics: cannot read ${proc}/stat, meminfo or loadavg`);
+    return figures;
+  }
+}
+
+/** The right reader for a target: /proc locally on Linux (systeminformation elsewhere), /proc over SSH. */
+export function hostReaderFor(target: Target, opts: { now?: () => number; timeoutMs?: number; platform?: NodeJS.Platform } = {}): HostReader {
+  if (target.id !== 'local') return new ProcHostReader(target, opts.timeoutMs);
+  return (opts.platform ?? process.platform) === 'linux' ? new ProcFsHostReader() : new LocalHostReader({ now: opts.now });
 }

@@ -598,7 +598,9 @@ async function latencyRound(d: Dockerd, dir: TempDir, root: string, kind: 'forev
     await con.stop();
     await d.docker(['rm', '-f', name], { timeoutMs: 20_000 }).catch(() => null);
   }
-  return { ...result, frames: readFrameStats(statsFile) };
+  const frames = readFrameStats(statsFile);
+  if (process.env.BENCH_DEBUG) process.stderr.write(`frame stats (${kind}): ${JSON.stringify(frames)}\n`);
+  return { ...result!, frames };
 }
 
 async function benchFlood(root: string, row: RowFn, log: (m: string) => void): Promise<void> {

@@ -1,9 +1,16 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   cpuPercent,
   hostCommand,
+  hostReaderFor,
   LocalHostReader,
   parseDfP,
+  ProcFsHostReader,
+  statfsUsedPct,
   parseHostSnapshot,
   parseLoadavg,
   parseMeminfo,
@@ -165,5 +172,61 @@ describe('LocalHostReader', () => {
       expect(v!).toBeLessThanOrEqual(100);
     }
     expect(h.load1).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('ProcFsHostReader (this machine, Linux)', () => {
+  it('reads /proc files and statfs: CPU between two samples, memory, load, disk as df computes it', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'hubops-proc-'));
+    try {
+      const meminfo = CAPTURED.split('@@hubops-meminfo\n')[1]!.split('@@hubops-')[0]!;
+      writeFileSync(path.join(dir, 'meminfo'), meminfo);
+      writeFileSync(path.join(dir, 'loadavg'), '0.52 0.58 0.59 2/1234 5678\n');
+      writeFileSync(path.join(dir, 'stat'), 'cpu  100 0 100 800 0 0 0 0 0 0\ncpu0 1 2 3 4\n');
+      const reader = new ProcFsHostReader({
+        procDir: dir,
+        statfs: async () => ({ blocks: 1000, bfree: 400, bavail: 300 }),
+        // Between the first two samples: 100 more jiffies, 25 of them busy.
+        sleep: async () => writeFileSync(path.join(dir, 'stat'), 'cpu  125 0 100 875 0 0 0 0 0 0\n'),
+      });
+      const first = await reader.read();
+      expect(first.cpuPct).toBe(25);
+      expect(first.memPct).toBeCloseTo(((24684096 - 24088860) / 24684096) * 100, 6);
+      expect(first.load1).toBe(0.52);
+      expect(first.diskPct).toBeCloseTo((600 / 900) * 100, 6);
+      // Later samples compare with the previous one, without waiting.
+      writeFileSync(path.join(dir, 'stat'), 'cpu  175 0 100 925 0 0 0 0 0 0\n');
+      expect((await reader.read()).cpuPct).toBe(50);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fails with the path when nothing can be read', async () => {
+    await expect(new ProcFsHostReader({ procDir: '/nonexistent-proc', sleep: async () => {} }).read()).rejects.toThrow(/\/nonexistent-proc\/stat/);
+  });
+
+  it('on this machine: figures in range, the disk as `df -kP /` says', async () => {
+    const h = await new ProcFsHostReader().read();
+    for (const v of [h.cpuPct, h.memPct, h.diskPct]) {
+      expect(v).not.toBeNull();
+      expect(v!).toBeGreaterThanOrEqual(0);
+      expect(v!).toBeLessThanOrEqual(100);
+    }
+    expect(h.load1).toBeGreaterThanOrEqual(0);
+    const df = parseDfP(execFileSync('df', ['-kP', '/'], { encoding: 'utf8' }));
+    expect(Math.abs(h.diskPct! - df!)).toBeLessThan(1);
+  });
+
+  it('statfs used %: blocks reserved for root do not count as free', () => {
+    expect(statfsUsedPct({ blocks: 100, bfree: 100, bavail: 95 })).toBe(0);
+    expect(statfsUsedPct({ blocks: 100, bfree: 10, bavail: 5 })).toBeCloseTo((90 / 95) * 100, 6);
+    expect(statfsUsedPct({ blocks: 0, bfree: 0, bavail: 0 })).toBeNull();
+  });
+
+  it('is the reader for the local target on Linux; systeminformation elsewhere', () => {
+    const local = { id: 'local' } as Target;
+    expect(hostReaderFor(local, { platform: 'linux' })).toBeInstanceOf(ProcFsHostReader);
+    expect(hostReaderFor(local, { platform: 'darwin' })).toBeInstanceOf(LocalHostReader);
   });
 });
