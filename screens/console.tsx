@@ -28,7 +28,7 @@ export async function openConsole(ctx: ConsoleContext): Promise<number> {
   // Colour follows NO_COLOR and TERM only: chalk alone would turn it off whenever CI is set, even
   // when a person is watching a real terminal.
   chalk.level = !ctx.color || process.env.TERM === 'dumb' ? 0 : process.env.COLORTERM === 'truecolor' ? 3 : /256/.test(process.env.TERM ?? '') ? 2 : 1;
-  const session = new LiveSession(ctx.loaded, ctx.envName, Date.now, ctx.demo?.rows);
+  const session = await LiveSession.open(ctx.loaded, ctx.envName, Date.now, ctx.demo?.rows);
   const wired = realIncidentDeps({ loaded: ctx.loaded, envName: ctx.envName, readonly: ctx.readonly, live: session, packageRoot: ctx.packageRoot, stdout: process.stdout, env: process.env });
   const incident = new IncidentController(wired.deps, { session: ctx.incident });
   let startMessage: string | undefined;

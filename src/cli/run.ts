@@ -1,7 +1,7 @@
 import { EXIT } from './exit-codes.js';
 import { parseCliArgs, type ParsedArgs } from './args.js';
 import { commandHelp, mainHelp } from './commands.js';
-import { findConfigFile, formatProblem, loadConfigFile, pickEnvironment, type LoadedConfig } from '../config/load.js';
+import type { LoadedConfig } from '../config/load.js';
 import type { IncidentSession } from '../incident/session.js';
 
 export interface Out {
@@ -77,6 +77,8 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     return runDemoCommand(args, io, say);
   }
 
+  // Loaded here, not at the top: --version and --help answer without YAML and zod.
+  const { findConfigFile, formatProblem, loadConfigFile, pickEnvironment } = await import('../config/load.js');
   const file = findConfigFile({ flag: args.values.config as string | undefined, env: io.env, cwd: io.cwd });
   if (!file) {
     return fail(`no hubops.yaml in ${io.cwd} or any parent; pass --config FILE, set HUBOPS_CONFIG, or try \`hubops demo\``);

@@ -30,7 +30,7 @@ export interface Snapshot {
 export async function takeSnapshot(loaded: LoadedConfig, envName: string, opts: { now?: () => number; timeoutMs?: number; rows?: ConstructorParameters<typeof LiveSession>[3] } = {}): Promise<Snapshot> {
   const now = opts.now ?? Date.now;
   const env = loaded.config.environments[envName]!;
-  const session = new LiveSession(loaded, envName, now, opts.rows);
+  const session = await LiveSession.open(loaded, envName, now, opts.rows);
   const timeoutMs = opts.timeoutMs ?? Math.max(5000, ...env.health.map((h) => h.timeout + 1000));
   session.start();
   try {

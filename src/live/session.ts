@@ -1,5 +1,4 @@
 import type { LoadedConfig } from '../config/load.js';
-import { containerHealth, dockerFor } from '../sources/docker.js';
 import { HealthSource } from '../sources/health-source.js';
 import { ContainersSource } from '../containers/source.js';
 import { LogSource } from '../logs/source.js';
@@ -11,6 +10,8 @@ import { openTarget } from '../targets/index.js';
 import type { Target } from '../targets/target.js';
 import type { Source } from './events.js';
 import { LiveStore } from './store.js';
+
+type DockerApi = Pick<typeof import('../sources/docker.js'), 'dockerFor' | 'containerHealth'>;
 
 /**
  * The composition root of the live panes for one environment: one target (one SSH connection,
@@ -36,13 +37,16 @@ export class LiveSession {
      * restart one of its rows.
      */
     private readonly rows?: { source: (emit: LiveStore['emit']) => Source; restart: (name: string) => Promise<{ ok: boolean; error?: string; durationMs: number }> },
+    /** The Docker client module, when the environment has a Docker socket (see `open`). */
+    dockerApi?: DockerApi,
   ) {
     const env = loaded.config.environments[envName]!;
+    if (env.docker && !dockerApi) throw new Error('LiveSession: this environment has a Docker socket; open it with LiveSession.open()');
     this.refreshMs = env.refresh;
     this.store = new LiveStore(env);
     this.target = openTarget(env.target, env.ssh);
     const emit = this.store.emit;
-    const docker = env.docker ? dockerFor(this.target, env.docker.socket) : undefined;
+    const docker = env.docker && dockerApi ? dockerApi.dockerFor(this.target, env.docker.socket) : undefined;
     this.docker = docker;
     this.logs = new LogsModel(env.logs.map((l) => l.name));
     this.store.tap((e) => this.logs.onEvent(e));
@@ -65,13 +69,20 @@ export class LiveSession {
       this.sources.push(
         new HealthSource({
           checks: env.health,
-          deps: { target: this.target, containerHealth: docker ? (name) => containerHealth(docker, name) : undefined },
+          deps: { target: this.target, containerHealth: docker && dockerApi ? (name) => dockerApi.containerHealth(docker, name) : undefined },
           intervalMs: env.refresh,
           emit,
           now,
         }),
       );
     }
+  }
+
+  /** A session whose Docker client (a large module) is loaded only when the environment has Docker. */
+  static async open(loaded: LoadedConfig, envName: string, now: () => number = Date.now, rows?: LiveSession['rows']): Promise<LiveSession> {
+    const env = loaded.config.environments[envName]!;
+    const dockerApi = env.docker ? await import('../sources/docker.js') : undefined;
+    return new LiveSession(loaded, envName, now, rows, dockerApi);
   }
 
   /**

@@ -11,7 +11,6 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
-import ssh2 from 'ssh2';
 import type { Client as SshClient, ClientChannel, ConnectConfig, ServerHostKeyAlgorithm } from 'ssh2';
 import {
   checkHostKey,
@@ -27,7 +26,6 @@ import { shellQuote } from './shell.js';
 import { OutputCollector, timedOutMessage } from './output.js';
 import type { ConnectionState, RunOptions, RunResult, Target } from './target.js';
 
-const { Client } = ssh2;
 
 export interface SshOptions {
   /** Private key file (`~` expanded). Without it the SSH agent is used (SSH_AUTH_SOCK). */
@@ -207,8 +205,11 @@ export class SshTarget implements Target {
     const gen = ++this.generation;
     this.setState({ state: 'connecting' });
     let prepared: Prepared;
+    let Client: typeof SshClient;
     try {
       prepared = await this.prepare();
+      // Loaded on the first connection: a console on the local target never pays for it.
+      Client = (await import('ssh2')).default.Client;
     } catch (err) {
       if (gen === this.generation) this.onFailure(undefined, err as Error, err instanceof PermanentError);
       return;
