@@ -12,7 +12,7 @@ import { writePostmortem } from '../../src/incident/postmortem.js';
 import { verifyNow } from '../../src/incident/verify.js';
 import type { LiveSession } from '../../src/live/session.js';
 import { loadRunbooks, shippedRunbooksDir, type LoadedRunbook } from '../../src/runbooks/load.js';
-import { containerHealth } from '../../src/sources/docker.js';
+import { containerHealth } from '../../src/sources/container-health.js';
 import { openTarget } from '../../src/targets/index.js';
 import type { Target } from '../../src/targets/target.js';
 import type { IncidentDeps } from './controller.js';

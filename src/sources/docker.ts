@@ -23,7 +23,5 @@ export function dockerFor(target: Target, socketPath: string): Docker {
   return new Docker({ protocol: 'http', host: 'docker', port: 80, agent } as Docker.DockerOptions);
 }
 
-export async function containerHealth(docker: Docker, name: string): Promise<{ state: string; health?: string }> {
-  const info = await docker.getContainer(name).inspect();
-  return { state: info.State.Status, health: info.State.Health?.Status };
-}
+// containerHealth lives in container-health.ts: the console uses it without loading dockerode.
+export { containerHealth } from './container-health.js';

@@ -1,8 +1,14 @@
-import http from 'node:http';
-import https from 'node:https';
+import type * as Http from 'node:http';
+import { createRequire } from 'node:module';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { Target } from '../targets/target.js';
+
+// node:http and node:https through require, on first use: an ESM import of them makes Node build a
+// module facade that touches every export, and one of them loads undici — ~30 ms of start-up for
+// nothing (the console's first frame needs no HTTP).
+const requireBuiltin = createRequire(import.meta.url);
+const httpModule = (secure: boolean): typeof Http => requireBuiltin(secure ? 'node:https' : 'node:http') as typeof Http;
 
 export interface HttpResult {
   status: number;
@@ -33,12 +39,13 @@ export function httpGet(target: Target, url: string, opts: { timeoutMs: number; 
     );
     return undefined;
   };
-  const Agent = secure ? https.Agent : http.Agent;
+  const lib = httpModule(secure);
+  const Agent = lib.Agent;
   const agent = new Agent(agentOpts);
   (agent as unknown as { createConnection: typeof connect }).createConnection = connect;
 
   return new Promise((resolve, reject) => {
-    const req = (secure ? https : http).request(
+    const req = lib.request(
       { method: 'GET', host, port, path: `${u.pathname}${u.search}`, agent, headers: { 'user-agent': 'hubops', host: u.host }, signal: opts.signal },
       (res) => {
         let body = '';
