@@ -30,17 +30,21 @@ if (only('version')) try {
   row('hubops --version wall time', 'whole process, 10 runs', errorText(err), '<= 150 ms');
 }
 
-// 2. Console start to first full frame, in a real terminal (tmux), 5 runs.
+// 2. Console start to first full frame, in a real terminal (tmux), 5 runs. The tmux server is
+// started first (its own start-up is not hubops's); each run opens a new session running hubops.
+// The first run starts with Node's compile cache empty (as the first start after an install).
 if (only('start')) try {
   const dir = mkdtempSync(join(tmpdir(), 'hubops-bench-'));
   writeFileSync(join(dir, 'hubops.yaml'), 'project: bench\nenvironments:\n  local:\n    target: local\n');
   const sock = join(dir, 'tmux.sock');
+  const cache = join(dir, 'compile-cache');
   const tmux = (...args) => spawnSync('tmux', ['-S', sock, '-f', '/dev/null', ...args], { encoding: 'utf8' });
   const times = [];
   try {
+    tmux('new-session', '-d', '-x', '80', '-y', '24', '-s', 'idle', 'sleep', '600');
     for (let i = 0; i < 5; i++) {
       const t0 = performance.now();
-      tmux('new-session', '-d', '-x', '80', '-y', '24', '-c', dir, '-e', 'HUBOPS_CONFIG=', '-s', `b${i}`, process.execPath, bin);
+      tmux('new-session', '-d', '-x', '80', '-y', '24', '-c', dir, '-e', 'HUBOPS_CONFIG=', '-e', `NODE_COMPILE_CACHE=${cache}`, '-s', `b${i}`, process.execPath, bin);
       let ok = false;
       while (performance.now() - t0 < 10_000) {
         const screen = tmux('capture-pane', '-p', '-t', `b${i}`).stdout;
@@ -57,9 +61,9 @@ if (only('start')) try {
     tmux('kill-server');
     rmSync(dir, { recursive: true, force: true });
   }
-  row('console start to first full frame', 'tmux 80x24, 5 runs (includes tmux start-up)', `${median(times).toFixed(0)} ms`, '<= 400 ms');
+  row('console start to first full frame', `tmux 80x24 (server already up), median of 5; the first, with an empty compile cache: ${times[0].toFixed(0)} ms`, `${median(times).toFixed(0)} ms`, '<= 400 ms');
 } catch (err) {
-  row('console start to first full frame', 'tmux 80x24, 5 runs (includes tmux start-up)', errorText(err), '<= 400 ms');
+  row('console start to first full frame', 'tmux 80x24, 5 runs', errorText(err), '<= 400 ms');
 }
 
 // 3. Pure engines, bundled from source for the measurement.
