@@ -14,7 +14,6 @@ import { IncidentController } from './incident/controller.js';
 import { realIncidentDeps } from './incident/wire.js';
 import { makeTheme, ThemeContext } from './theme.js';
 import { ReleaseController } from './release/controller.js';
-import { runRelease } from '../src/release/runner.js';
 
 /** Draws the console full screen until the user leaves; resolves with the exit code. */
 export async function openConsole(ctx: ConsoleContext): Promise<number> {
@@ -51,7 +50,9 @@ export async function openConsole(ctx: ConsoleContext): Promise<number> {
     enabled: Boolean(env.release) && !ctx.readonly,
     production: isProduction(ctx.envName, env),
     thresholds: { errorRate: { soft: env.watch.soft.errorRate, hard: env.watch.hard.errorRate }, p99: { soft: env.watch.soft.p99, hard: env.watch.hard.p99 } },
-    launch: ({ answerer, out, onEvent, request }) => runRelease({ loaded: ctx.loaded, envName: ctx.envName, request, answerer, out, onEvent, target: session.target }),
+    // The release runner (gates, semver, deploy) is loaded when a release starts, not at start-up.
+    launch: async ({ answerer, out, onEvent, request }) =>
+      (await import('../src/release/runner.js')).runRelease({ loaded: ctx.loaded, envName: ctx.envName, request, answerer, out, onEvent, target: session.target }),
   });
   const outcome: { how: 'quit' | 'interrupt' } = { how: 'quit' };
   let instance: ReturnType<typeof render> | undefined;

@@ -1,4 +1,4 @@
-// esbuild plugin: two speed-ups to Ink's frame output, applied when the console is bundled.
+// esbuild plugin: speed-ups to Ink's frame output and start-up, applied when the console is bundled.
 // Both keep Ink's behaviour (the unit tests compare frames and widths with the unpatched code).
 //
 // 1. string-width (Ink's copy, and the copies of widest-line, cli-truncate, wrap-ansi, slice-ansi
@@ -10,6 +10,10 @@
 // 3. Ink's Output caches each text's styled characters and widths for one frame only; a log pane
 //    redraws mostly the same strings at other rows frame after frame. The caches here live for two
 //    frames (what the last frame used is kept; the rest is let go), so memory stays bounded.
+//
+// 4. Yoga (Ink's layout engine) ships its WebAssembly as a base64 data URL and reads it with fetch()
+//    when fetch exists: in Node that loads undici and runs a fetch before the first frame can be laid
+//    out (~60 ms of start-up). It decodes the same base64 itself when told not to fetch.
 //
 // A patch that no longer matches Ink's source fails the build, naming the file (an Ink upgrade
 // must look at it again).
@@ -29,6 +33,8 @@ const OUTPUT_PATCHES = [
 const LINE_UPDATE_PATCHES = [
   ['if (printableAscii.test(previousText) && printableAscii.test(nextText)) {', 'if (isNarrowText(previousText) && isNarrowText(nextText)) {'],
 ];
+
+const YOGA_PATCHES = [['function ya(){return w||"function"!=typeof fetch?', 'function ya(){return true||w||"function"!=typeof fetch?']];
 
 const OUTPUT_PRELUDE = `
 // hubops (scripts/ink-speedups.mjs): caches kept across two frames.
@@ -88,6 +94,11 @@ export function patchInkLineUpdate(source, shim, file = 'ink/build/line-update.j
   return `import { isNarrowText } from ${JSON.stringify(shim)};\n${applyPatches(source, LINE_UPDATE_PATCHES, file)}`;
 }
 
+/** The same for yoga-layout's binaries/yoga-wasm-base64-esm.js. */
+export function patchYogaLoader(source, file = 'yoga-layout/dist/binaries/yoga-wasm-base64-esm.js') {
+  return applyPatches(source, YOGA_PATCHES, file);
+}
+
 /** @param {string} root the repository root @returns {import('esbuild').Plugin} */
 export function inkSpeedups(root) {
   const shim = join(root, 'screens', 'render', 'fast-string-width.ts');
@@ -109,6 +120,10 @@ export function inkSpeedups(root) {
       }));
       build.onLoad({ filter: /[\\/]node_modules[\\/]ink[\\/]build[\\/]output\.js$/ }, async (args) => ({
         contents: patchInkOutput(await readFile(args.path, 'utf8'), args.path),
+        loader: 'js',
+      }));
+      build.onLoad({ filter: /[\\/]node_modules[\\/]yoga-layout[\\/]dist[\\/]binaries[\\/]yoga-wasm-base64-esm\.js$/ }, async (args) => ({
+        contents: patchYogaLoader(await readFile(args.path, 'utf8'), args.path),
         loader: 'js',
       }));
       build.onLoad({ filter: /[\\/]node_modules[\\/]ink[\\/]build[\\/]line-update\.js$/ }, async (args) => ({

@@ -3,7 +3,7 @@ import { formatClock } from '../../src/incident/clock.js';
 import { webhookHost } from '../../src/incident/comms.js';
 import type { IncidentState, StepProgress } from '../../src/incident/state.js';
 import type { LoadedRunbook } from '../../src/runbooks/load.js';
-import { SECTION_TITLES } from '../../src/runbooks/parse.js';
+import { SECTION_TITLES } from '../../src/runbooks/types.js';
 import type { RankedRunbook } from '../../src/runbooks/suggest.js';
 import type { Rect } from '../layout.js';
 import { wrapWords } from '../PromptViews.js';

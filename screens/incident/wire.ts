@@ -11,21 +11,22 @@ import type { Sev } from '../../src/incident/events.js';
 import { writePostmortem } from '../../src/incident/postmortem.js';
 import { verifyNow } from '../../src/incident/verify.js';
 import type { LiveSession } from '../../src/live/session.js';
-import { loadRunbooks, shippedRunbooksDir, type LoadedRunbook } from '../../src/runbooks/load.js';
+import type { LoadedRunbook } from '../../src/runbooks/load.js';
 import { containerHealth } from '../../src/sources/container-health.js';
 import { openTarget } from '../../src/targets/index.js';
 import type { Target } from '../../src/targets/target.js';
 import type { IncidentDeps } from './controller.js';
 import { DEFAULT_SEVERITY_TEXT } from './ui-state.js';
 
-/** Runbook folders in the order `hubops check` reads them: shipped, the config's runbooks/, then `runbooks:`. */
-export function runbookDirs(loaded: LoadedConfig, packageRoot?: string): string[] {
-  const dirs = [packageRoot ? join(packageRoot, 'runbooks') : shippedRunbooksDir(), join(loaded.dir, 'runbooks'), ...loaded.paths.runbookDirs];
-  return [...new Set(dirs.filter((d): d is string => d !== undefined && existsSync(d)))];
-}
-
+/**
+ * Every runbook, from the folders in the order `hubops check` reads them: shipped, the config's
+ * runbooks/, then `runbooks:`. The markdown parser is loaded here, when runbooks are first wanted,
+ * not when the console starts.
+ */
 export async function loadAllRunbooks(loaded: LoadedConfig, packageRoot?: string): Promise<LoadedRunbook[]> {
-  return (await loadRunbooks(runbookDirs(loaded, packageRoot))).runbooks;
+  const { loadRunbooks, shippedRunbooksDir } = await import('../../src/runbooks/load.js');
+  const dirs = [packageRoot ? join(packageRoot, 'runbooks') : shippedRunbooksDir(), join(loaded.dir, 'runbooks'), ...loaded.paths.runbookDirs];
+  return (await loadRunbooks([...new Set(dirs.filter((d): d is string => d !== undefined && existsSync(d)))])).runbooks;
 }
 
 /** Severity settings from the config (`severities.sevN.respond` / `.description`) over the defaults. */

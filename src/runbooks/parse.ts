@@ -31,13 +31,9 @@ export const REQUIRED_SECTIONS: readonly SectionKey[] = ['symptoms', 'diagnosis'
 export const STEP_SECTIONS: readonly StepSection[] = ['diagnosis', 'resolution', 'rollback'];
 
 /** How each section is named in messages. */
-export const SECTION_TITLES: Readonly<Record<SectionKey, string>> = {
-  symptoms: 'Symptoms',
-  diagnosis: 'Diagnosis',
-  resolution: 'Resolution',
-  prevention: 'Prevention',
-  rollback: 'Rollback / escalation',
-};
+// In types.ts, so that screens show section titles without loading the markdown parser.
+export { SECTION_TITLES } from './types.js';
+import { SECTION_TITLES } from './types.js';
 
 const SECTION_ALIASES: Readonly<Record<string, SectionKey>> = {
   symptoms: 'symptoms',

@@ -86,3 +86,12 @@ export interface Runbook {
 export type ParseResult =
   | { ok: true; runbook: Runbook; warnings: Problem[] }
   | { ok: false; errors: Problem[]; warnings: Problem[] };
+
+/** How each section is titled in a runbook (and on screen). */
+export const SECTION_TITLES: Readonly<Record<SectionKey, string>> = {
+  symptoms: 'Symptoms',
+  diagnosis: 'Diagnosis',
+  resolution: 'Resolution',
+  prevention: 'Prevention',
+  rollback: 'Rollback / escalation',
+};

@@ -40,8 +40,22 @@ if (only('start')) try {
   const cache = join(dir, 'compile-cache');
   const tmux = (...args) => spawnSync('tmux', ['-S', sock, '-f', '/dev/null', ...args], { encoding: 'utf8' });
   const times = [];
+  // The floor of this harness: a Node program that prints one line, measured the same way.
+  const floor = [];
+  const waitFor = (session, text, t0) => {
+    while (performance.now() - t0 < 10_000) {
+      if (tmux('capture-pane', '-p', '-t', session).stdout.includes(text)) return performance.now() - t0;
+      execFileSync('sleep', ['0.005']);
+    }
+    return NaN;
+  };
   try {
     tmux('new-session', '-d', '-x', '80', '-y', '24', '-s', 'idle', 'sleep', '600');
+    for (let i = 0; i < 5; i++) {
+      const t0 = performance.now();
+      tmux('new-session', '-d', '-x', '80', '-y', '24', '-s', `h${i}`, process.execPath, '-e', "console.log('hello-' + 'ready'); setTimeout(() => {}, 2000)");
+      floor.push(waitFor(`h${i}`, 'hello-ready', t0));
+    }
     for (let i = 0; i < 5; i++) {
       const t0 = performance.now();
       tmux('new-session', '-d', '-x', '80', '-y', '24', '-c', dir, '-e', 'HUBOPS_CONFIG=', '-e', `NODE_COMPILE_CACHE=${cache}`, '-s', `b${i}`, process.execPath, bin);
@@ -61,7 +75,12 @@ if (only('start')) try {
     tmux('kill-server');
     rmSync(dir, { recursive: true, force: true });
   }
-  row('console start to first full frame', `tmux 80x24 (server already up), median of 5; the first, with an empty compile cache: ${times[0].toFixed(0)} ms`, `${median(times).toFixed(0)} ms`, '<= 400 ms');
+  row(
+    'console start to first full frame',
+    `tmux 80x24 (server already up), median of 5; the first, with an empty compile cache: ${times[0].toFixed(0)} ms; a Node program printing one line, measured the same way: ${median(floor).toFixed(0)} ms`,
+    `${median(times).toFixed(0)} ms`,
+    '<= 400 ms',
+  );
 } catch (err) {
   row('console start to first full frame', 'tmux 80x24, 5 runs', errorText(err), '<= 400 ms');
 }

@@ -124,4 +124,32 @@ describe('Ink Output with caches kept across frames', () => {
   it('fails the build, naming the file, when Ink’s source no longer matches', () => {
     expect(() => patchInkOutput('export default class Output {}', '/x/ink/build/output.js')).toThrow(/\/x\/ink\/build\/output\.js: the hubops speed-up patch no longer matches/);
   });
+
+  it('loads Yoga without fetch (its WebAssembly decoded from base64) and it lays out', async () => {
+    const yogaJs = path.join(root, 'node_modules', 'yoga-layout', 'dist', 'src', 'index.js');
+    const entry = path.join(dir, 'yoga.mjs');
+    await build({ stdin: { contents: `export { default } from ${JSON.stringify(yogaJs)};`, resolveDir: root, loader: 'js' }, outfile: entry, bundle: true, platform: 'node', format: 'esm', logLevel: 'silent', plugins: [inkSpeedups(root)] });
+    const realFetch = globalThis.fetch;
+    let fetched = 0;
+    globalThis.fetch = (async (...args: Parameters<typeof fetch>) => {
+      fetched++;
+      return realFetch(...args);
+    }) as typeof fetch;
+    let Yoga: { Node: { create(): { setWidth(n: number): void; setHeight(n: number): void; insertChild(c: unknown, i: number): void; setFlexGrow(n: number): void; calculateLayout(): void; getComputedWidth(): number; freeRecursive(): void } } };
+    try {
+      Yoga = (await import(pathToFileURL(entry).href)).default;
+    } finally {
+      globalThis.fetch = realFetch;
+    }
+    expect(fetched).toBe(0);
+    const rootNode = Yoga.Node.create();
+    rootNode.setWidth(120);
+    rootNode.setHeight(40);
+    const child = Yoga.Node.create();
+    child.setFlexGrow(1);
+    rootNode.insertChild(child, 0);
+    rootNode.calculateLayout();
+    expect(child.getComputedWidth()).toBe(120);
+    rootNode.freeRecursive();
+  });
 });
