@@ -1,19 +1,13 @@
 import { useEffect, useState } from 'react';
+import { secondTicker, type SecondTicker } from '../src/live/ticker.js';
 
-/** Wall-clock time, ticking once a second on the second boundary. `now` is injectable for tests. */
-export function useClock(now: () => number = Date.now): number {
+/**
+ * Wall-clock time, ticking once a second on the second boundary — on the shared ticker, so that live
+ * data held for the tick is drawn in the same frame. `now` is injectable for tests.
+ */
+export function useClock(now: () => number = Date.now, ticker: SecondTicker = secondTicker): number {
   const [t, setT] = useState(now);
-  useEffect(() => {
-    let timer: NodeJS.Timeout;
-    const schedule = () => {
-      timer = setTimeout(() => {
-        setT(now());
-        schedule();
-      }, 1000 - (now() % 1000) + 5);
-    };
-    schedule();
-    return () => clearTimeout(timer);
-  }, [now]);
+  useEffect(() => ticker.onEvery(() => setT(now())), [now, ticker]);
   return t;
 }
 

@@ -1,22 +1,27 @@
 import type { Environment } from '../config/schema.js';
 import { initialLive, liveReducer, type LiveState } from '../panes/live-state.js';
 import type { LiveEvent } from './events.js';
+import { secondTicker, type SecondTicker } from './ticker.js';
 
 /**
  * Holds the live state and tells the screen about changes at most once per `frameMs`: a flood of
  * events (log lines, Docker events) becomes ten redraws a second, never one per event. Keys are not
  * held by this: a keypress is drawn at once, so a flood's frames must leave the loop free between
  * them (a frame of a 120x40 console costs a few ms; ten of them a second leave keys room).
+ * A change that comes less than `snapMs` before the clock's next tick waits for that tick and is
+ * drawn in the same frame as the clock (idle, that halves the frames).
  */
 export class LiveStore {
   private state: LiveState;
   private listeners = new Set<() => void>();
-  private pending: NodeJS.Timeout | undefined;
+  private pending: (() => void) | undefined;
   private readonly sideEffects: ((e: LiveEvent) => void)[] = [];
 
   constructor(
     env: Environment,
     private readonly frameMs = 100,
+    private readonly ticker: SecondTicker = secondTicker,
+    private readonly snapMs = 400,
   ) {
     this.state = initialLive(env);
   }
@@ -34,10 +39,16 @@ export class LiveStore {
 
   private schedule(): void {
     if (this.pending || this.listeners.size === 0) return;
-    this.pending = setTimeout(() => {
+    const notify = () => {
       this.pending = undefined;
       for (const l of this.listeners) l();
-    }, this.frameMs);
+    };
+    if (this.ticker.msToNext() <= Math.max(this.frameMs, this.snapMs)) {
+      this.pending = this.ticker.onNext(notify);
+      return;
+    }
+    const timer = setTimeout(notify, this.frameMs);
+    this.pending = () => clearTimeout(timer);
   }
 
   readonly getState = (): LiveState => this.state;
@@ -47,7 +58,7 @@ export class LiveStore {
     return () => {
       this.listeners.delete(fn);
       if (this.listeners.size === 0 && this.pending) {
-        clearTimeout(this.pending);
+        this.pending();
         this.pending = undefined;
       }
     };

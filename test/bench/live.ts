@@ -744,7 +744,9 @@ async function benchIdle(root: string, row: RowFn, log: (m: string) => void): Pr
       ].join('\n'),
     );
     log('idle: starting hubops and gtop');
-    hub = await openInTmux([...hubopsArgv(root), '--config', cfg], dir.path, { HUBOPS_CONFIG: '' });
+    const statsFile = dir.join('frames-idle.json');
+    const hubStart = performance.now();
+    hub = await openInTmux([...hubopsArgv(root), '--config', cfg], dir.path, { HUBOPS_CONFIG: '', HUBOPS_FRAME_STATS: statsFile });
     const gtopBin = path.join(root, 'node_modules', 'gtop', 'bin', 'gtop');
     let gtopErr: string | null = null;
     if (!existsSync(gtopBin)) gtopErr = 'gtop is not installed (npm install -D gtop)';
@@ -793,6 +795,12 @@ async function benchIdle(root: string, row: RowFn, log: (m: string) => void): Pr
     if (g) {
       value += ` · gtop ${show(g)} · ratios: CPU ${((h.cpu / g.cpu) * 100).toFixed(0)}% of gtop's (with children ${((h.tree / g.tree) * 100).toFixed(0)}%), RSS ${((h.rss / g.rss) * 100).toFixed(0)}% of gtop's`;
     } else value += ` · gtop: ${gtopErr ?? 'exited during the run'}`;
+    // Frames drawn over the whole run (start-up included), from HUBOPS_FRAME_STATS once hubops has exited.
+    const started = performance.now();
+    await hub.stop();
+    const frames = readFrameStats(statsFile);
+    if (process.env.BENCH_DEBUG) process.stderr.write(`frame stats (idle): ${JSON.stringify(frames)}\n`);
+    if (frames) value += ` · hubops drew ${(frames.frames / ((started - hubStart) / 1000)).toFixed(1)} frames/s over its ${((started - hubStart) / 1000).toFixed(0)} s (Ink's work per frame p50 ${frames.p50.toFixed(1)} ms)`;
     row(FIG, how, value, "CPU <= 50% of gtop's, RSS <= gtop's");
   } catch (e) {
     row(FIG, '', `error: ${errText(e)}`, "CPU <= 50% of gtop's, RSS <= gtop's");
