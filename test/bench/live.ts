@@ -32,7 +32,9 @@ const COLS = 120;
 const ROWS = 40;
 /** Lines per ingest round. */
 const FLOOD_LINES = 300_000;
-const INGEST_ROUNDS = 5;
+const INGEST_ROUNDS = Number(process.env.BENCH_ROUNDS) || 5;
+/** Rounds against `docker logs -f --timestamps`. */
+const TS_ROUNDS = Number(process.env.BENCH_ROUNDS) || 3;
 const KEY_PRESSES = 150;
 /** A press not seen by then counts as this long. */
 const KEY_TIMEOUT_MS = 5_000;
@@ -290,8 +292,8 @@ async function waitScreen(ctl: TmuxControl, pred: (s: string[]) => boolean, what
 // Processes of our own
 
 /** `docker logs [-f] name` counting newlines; `at(n)` resolves when n lines have arrived. */
-function dockerLogsCounter(d: Dockerd, name: string, follow: boolean) {
-  const child = spawn(dockerCli(), ['logs', ...(follow ? ['-f'] : []), name], { env: d.env, stdio: ['ignore', 'pipe', 'pipe'] });
+function dockerLogsCounter(d: Dockerd, name: string, follow: boolean, extra: string[] = []) {
+  const child = spawn(dockerCli(), ['logs', ...(follow ? ['-f'] : []), ...extra, name], { env: d.env, stdio: ['ignore', 'pipe', 'pipe'] });
   const pid = child.pid;
   if (pid !== undefined) trackPid(pid, 'docker logs');
   let lines = 0;
@@ -400,6 +402,8 @@ interface IngestRound {
   by: 'count' | 'last line';
   writerMs: number;
   rssPeakKb: number;
+  /** hubops's CPU (% of one core) from the writer's start to its last line. */
+  cpuPct: number;
 }
 
 async function floodConsole(d: Dockerd, dir: TempDir, root: string, name: string, env: Record<string, string> = {}): Promise<Console> {
@@ -444,7 +448,7 @@ async function startGatedFlood(d: Dockerd, dir: TempDir, name: string, lines: nu
   return { go: () => writeFile(path.join(gate, 'go'), '') };
 }
 
-async function ingestRound(d: Dockerd, dir: TempDir, root: string, k: number): Promise<IngestRound> {
+async function ingestRound(d: Dockerd, dir: TempDir, root: string, k: number | string, rawArgs: string[] = []): Promise<IngestRound> {
   const name = `flood-${k}`;
   const expected = FLOOD_LINES + 2; // flood-ready, the flood, flood-done
   const flood = await startGatedFlood(d, dir, name, FLOOD_LINES);
@@ -452,10 +456,11 @@ async function ingestRound(d: Dockerd, dir: TempDir, root: string, k: number): P
   let raw: ReturnType<typeof dockerLogsCounter> | null = null;
   try {
     await waitScreen(con.ctl, (s) => s.some((l) => l.includes('flood-ready')), 'hubops to show flood-ready', 20_000);
-    raw = dockerLogsCounter(d, name, true);
+    raw = dockerLogsCounter(d, name, true, rawArgs);
     await timeout(raw.at(1), 10_000, 'docker logs -f to print flood-ready');
     const rss = rssSampler(con.pid);
     const rawDone = raw.at(expected);
+    const ticks0 = cpuTicks(con.pid);
     const t0 = performance.now();
     const wall0 = Date.now();
     await flood.go();
@@ -481,6 +486,8 @@ async function ingestRound(d: Dockerd, dir: TempDir, root: string, k: number): P
     if (Number.isNaN(hubopsAt)) {
       throw new Error(`hubops did not show all ${fmtInt(expected)} lines within 90 s (title: ${counts.lines === null ? 'no count' : fmtInt(counts.lines)})`);
     }
+    const ticks1 = cpuTicks(con.pid);
+    const cpuPct = ticks0 && ticks1 ? ((ticks1.self - ticks0.self) / clkTck / ((hubopsAt - t0) / 1000)) * 100 : NaN;
     // Let a late count settle (a count that went past `expected` would be a duplicate).
     await sleep(300);
     const settled = logCounts(await con.ctl.capture());
@@ -500,6 +507,7 @@ async function ingestRound(d: Dockerd, dir: TempDir, root: string, k: number): P
       by,
       writerMs: Number.isFinite(finished) ? finished - wall0 : NaN,
       rssPeakKb: rssPeak,
+      cpuPct,
     };
   } finally {
     await raw?.stop();
@@ -625,7 +633,7 @@ async function benchFlood(root: string, row: RowFn, log: (m: string) => void): P
         const r = await ingestRound(d, dir, root, k);
         rounds.push(r);
         rssPeaks.push(r.rssPeakKb);
-        log(`  hubops ${r.hubopsMs.toFixed(0)} ms (by ${r.by}), raw ${r.rawMs.toFixed(0)} ms, writer ${r.writerMs.toFixed(0)} ms, written ${r.written}, hubops count ${r.hubopsCount}, dropped ${r.dropped}, rss ${fmtMB(r.rssPeakKb)}`);
+        log(`  hubops ${r.hubopsMs.toFixed(0)} ms (by ${r.by}, ${r.cpuPct.toFixed(0)}% CPU), raw ${r.rawMs.toFixed(0)} ms, writer ${r.writerMs.toFixed(0)} ms, written ${r.written}, hubops count ${r.hubopsCount}, dropped ${r.dropped}, rss ${fmtMB(r.rssPeakKb)}`);
       } catch (e) {
         ingestErr = errText(e);
         log(`  error: ${ingestErr}`);
@@ -645,9 +653,31 @@ async function benchFlood(root: string, row: RowFn, log: (m: string) => void): P
       row(
         FIG_INGEST,
         `busybox awk writes ${fmtInt(FLOOD_LINES)} lines of ~110 B as fast as it can (the writer itself: ${fmtInt(writer)} lines/s); hubops (tmux 120x40, logs pane on the container) and \`docker logs -f\` follow it at once; time from the writer's start to ${byLast ? 'the last line on hubops\'s screen (no count in the title)' : 'hubops\'s title counting every line'} / the raw reader's last line; median of ${rounds.length} rounds${ingestErr ? ` (a round failed: ${ingestErr})` : ''}`,
-        `hubops ${fmtInt(hub)} lines/s · raw ${fmtInt(raw)} lines/s · ${(ratio * 100).toFixed(0)}% of raw`,
+        `hubops ${fmtInt(hub)} lines/s · raw ${fmtInt(raw)} lines/s · ${(ratio * 100).toFixed(0)}% of raw (rounds: ${rounds.map((r) => `${((r.rawMs / r.hubopsMs) * 100).toFixed(0)}%`).join(', ')}; hubops used ${median(rounds.map((r) => r.cpuPct)).toFixed(0)}% of a core)`,
         '>= 80% of raw',
       );
+      // The same flood against the request hubops makes: with timestamps (what resuming after a
+      // dropped link without loss or duplicates needs); dockerd formats one per line.
+      const ts: IngestRound[] = [];
+      for (let k = 1; k <= TS_ROUNDS; k++) {
+        log(`flood: ingest round ${k}/${TS_ROUNDS} against docker logs -f --timestamps`);
+        try {
+          const r = await ingestRound(d, dir, root, `ts-${k}`, ['--timestamps']);
+          ts.push(r);
+          rssPeaks.push(r.rssPeakKb);
+          log(`  hubops ${r.hubopsMs.toFixed(0)} ms, raw --timestamps ${r.rawMs.toFixed(0)} ms`);
+        } catch (e) {
+          log(`  error: ${errText(e)}`);
+        }
+      }
+      if (ts.length > 0) {
+        row(
+          'log flood ingest: hubops vs `docker logs -f --timestamps`',
+          `as above, ${ts.length} rounds, the raw reader asking for timestamps as hubops does`,
+          `hubops ${fmtInt(median(ts.map((r) => r.written / (r.hubopsMs / 1000))))} lines/s · raw ${fmtInt(median(ts.map((r) => r.written / (r.rawMs / 1000))))} lines/s · ${(median(ts.map((r) => r.rawMs / r.hubopsMs)) * 100).toFixed(0)}% of raw`,
+          '—',
+        );
+      }
       const counted = rounds.filter((r) => r.hubopsCount !== null);
       const exact = counted.filter((r) => r.hubopsCount === r.written && !r.dropped).length;
       const drops = rounds.map((r) => r.dropped ?? 0);
