@@ -46,6 +46,8 @@ await build({
   sourcemap: 'linked',
   logLevel: 'warning',
   legalComments: 'none',
+  minifyWhitespace: true,
+  minifySyntax: true,
   // Ink's devtools integration is only used with DEV=true; an external import would break at load.
   alias: { 'react-devtools-core': stub },
   plugins: [inkSpeedups(root)],
