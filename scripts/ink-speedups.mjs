@@ -28,6 +28,18 @@ const OUTPUT_PATCHES = [
     'class OutputCaches {\n    widths = hubopsFrameCaches.widths;\n    blockWidths = hubopsFrameCaches.blockWidths;\n    styledChars = hubopsFrameCaches.styledChars;',
   ],
   ['    caches = new OutputCaches();', '    caches = (hubopsFrameCaches.nextFrame(), new OutputCaches());'],
+  [
+    "            const row = [];\n            for (let x = 0; x < this.width; x++) {\n                row.push({\n                    type: 'char',\n                    value: ' ',\n                    fullWidth: false,\n                    styles: [],\n                });\n            }\n            output.push(row);",
+    '            output.push(new Array(this.width).fill(HUBOPS_BLANK_CELL));',
+  ],
+  [
+    "            .map(line => {\n            // See https://github.com/vadimdemedes/ink/pull/564#issuecomment-1637022742\n            const lineWithoutEmptyItems = line.filter(item => item !== undefined);\n            return styledCharsToString(lineWithoutEmptyItems).trimEnd();\n        })",
+    '            .map((line, y) => hubopsRowStrings.get(line, y))',
+  ],
+  [
+    "        const characterLines = [[]];\n        for (const character of this.caches.getStyledChars(text)) {\n            if (character.value === '\\n') {\n                characterLines.push([]);\n            }\n            else {\n                characterLines.at(-1).push(character);\n            }\n        }\n        let lines = characterLines.map(line => styledCharsToString(line));",
+    "        let lines = hubopsFrameCaches.lines.get(text);\n        if (lines === undefined) {\n        const characterLines = [[]];\n        for (const character of this.caches.getStyledChars(text)) {\n            if (character.value === '\\n') {\n                characterLines.push([]);\n            }\n            else {\n                characterLines.at(-1).push(character);\n            }\n        }\n        lines = characterLines.map(line => styledCharsToString(line));\n        hubopsFrameCaches.lines.set(text, lines);\n        }",
+  ],
 ];
 
 const LINE_UPDATE_PATCHES = [
@@ -58,11 +70,39 @@ class HubopsTwoFrameMap {
         this.current = new Map();
     }
 }
+// A blank cell shared by every empty position (cells are replaced, never mutated).
+const HUBOPS_BLANK_CELL = { type: 'char', value: ' ', fullWidth: false, styles: [] };
+// A row made of the very same cells as in the last frame gives the same string: reuse it.
+const hubopsRowStrings = {
+    rows: [],
+    strings: [],
+    get(line, y) {
+        const cells = line.filter(item => item !== undefined);
+        const prev = this.rows[y];
+        if (prev !== undefined && prev.length === cells.length) {
+            let same = true;
+            for (let i = 0; i < cells.length; i++) {
+                if (prev[i] !== cells[i]) {
+                    same = false;
+                    break;
+                }
+            }
+            if (same) return this.strings[y];
+        }
+        const text = styledCharsToString(cells).trimEnd();
+        this.rows[y] = cells;
+        this.strings[y] = text;
+        return text;
+    },
+};
 const hubopsFrameCaches = {
     widths: new HubopsTwoFrameMap(),
     blockWidths: new HubopsTwoFrameMap(),
     styledChars: new HubopsTwoFrameMap(),
+    // A write's text split into styled lines (pure; the arrays are never modified).
+    lines: new HubopsTwoFrameMap(),
     nextFrame() {
+        this.lines.nextFrame();
         this.widths.nextFrame();
         this.blockWidths.nextFrame();
         this.styledChars.nextFrame();

@@ -9,6 +9,8 @@
 // unchanged. The build (scripts/ink-speedups.mjs) puts this in front of the copy Ink uses; the
 // table is checked code point by code point against string-width in the unit tests.
 
+import stripAnsi from 'strip-ansi';
+
 /** Inclusive code point ranges whose characters are one column wide alone and in any company. */
 export const NARROW_RANGES: readonly (readonly [number, number])[] = [
   [0x20, 0x7e], // printable ASCII
@@ -46,7 +48,14 @@ type StringWidth = (input: string, options?: { ambiguousIsNarrow?: boolean; coun
 export function withFastPath(slow: StringWidth): StringWidth {
   return (input, options) => {
     // Box drawing is East Asian "ambiguous": only narrow when the caller says so (the default).
-    if (typeof input === 'string' && (options === undefined || options.ambiguousIsNarrow !== false) && isNarrowText(input)) return input.length;
+    if (typeof input === 'string' && (options === undefined || options.ambiguousIsNarrow !== false)) {
+      if (isNarrowText(input)) return input.length;
+      // Styled text: string-width strips the escapes (with strip-ansi) before measuring; so can we.
+      if (options?.countAnsiEscapeCodes !== true && input.includes('\x1b')) {
+        const plain = stripAnsi(input);
+        if (isNarrowText(plain)) return plain.length;
+      }
+    }
     return slow(input, options);
   };
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DURATION_HINT, parseDuration } from './duration.js';
 
 /** A duration string (`30s`, `5m`, `1h`) held as milliseconds once parsed. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Everything that happens in an incident is one of these, appended to its journal. */
 

@@ -1,7 +1,7 @@
 // Prometheus HTTP API client (instant and range queries), through the target: over SSH the request
 // is made from the server, so a Prometheus on its 127.0.0.1 is reachable.
 
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Target } from '../targets/target.js';
 import { describeNetError, httpGet } from '../sources/http-via-target.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** A release is its journal: every phase, decision and result, appended and fsynced. */
 

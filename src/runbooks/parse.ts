@@ -14,7 +14,7 @@ import { fromMarkdown } from 'mdast-util-from-markdown';
 import { gfmTaskListItemFromMarkdown } from 'mdast-util-gfm-task-list-item';
 import { gfmTaskListItem } from 'micromark-extension-gfm-task-list-item';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { closest, editDistance } from '../util/closest.js';
 import type { ParseResult, Problem, Runbook, Section, SectionKey, Severity, Step, StepCommand, StepSection } from './types.js';
 

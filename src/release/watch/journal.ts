@@ -1,7 +1,7 @@
 // Watch events as journal lines: a zod schema to read them back (every journal line is checked
 // before it is replayed), and a helper that makes an event safe to write as JSON.
 
-import { z } from 'zod';
+import * as z from 'zod';
 import type { WatchEvent } from './engine.js';
 
 const ms = z.number().finite().nonnegative();
