@@ -8,8 +8,9 @@ import { secondTicker, type SecondTicker } from './ticker.js';
  * events (log lines, Docker events) becomes ten redraws a second, never one per event. Keys are not
  * held by this: a keypress is drawn at once, so a flood's frames must leave the loop free between
  * them (a frame of a 120x40 console costs a few ms; ten of them a second leave keys room).
- * A change that comes less than `snapMs` before the clock's next tick waits for that tick and is
- * drawn in the same frame as the clock (idle, that halves the frames).
+ * A change that comes less than `snapMs` (0.7 s) before the clock's next tick waits for that tick
+ * and is drawn in the same frame as the clock: idle, the console draws about once a second, and a
+ * new line or a health change shows at most 0.7 s later than it would have.
  */
 export class LiveStore {
   private state: LiveState;
@@ -21,7 +22,7 @@ export class LiveStore {
     env: Environment,
     private readonly frameMs = 100,
     private readonly ticker: SecondTicker = secondTicker,
-    private readonly snapMs = 400,
+    private readonly snapMs = 700,
   ) {
     this.state = initialLive(env);
   }
