@@ -1,6 +1,7 @@
 import type { LoadedConfig } from '../config/load.js';
 import type { Environment } from '../config/schema.js';
-import { containerHealth, dockerFor } from '../sources/docker.js';
+import { containerHealth } from '../sources/container-health.js';
+import { dockerFor } from '../sources/docker.js';
 import { probe } from '../sources/health.js';
 import { describeNetError, httpGet } from '../sources/http-via-target.js';
 import { closeAllTargets, openTarget } from '../targets/index.js';

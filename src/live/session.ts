@@ -1,4 +1,5 @@
 import type { LoadedConfig } from '../config/load.js';
+import { containerHealth } from '../sources/container-health.js';
 import { HealthSource } from '../sources/health-source.js';
 import { ContainersSource } from '../containers/source.js';
 import { LogSource } from '../logs/source.js';
@@ -11,7 +12,7 @@ import type { Target } from '../targets/target.js';
 import type { Source } from './events.js';
 import { LiveStore } from './store.js';
 
-type DockerApi = Pick<typeof import('../sources/docker.js'), 'dockerFor' | 'containerHealth'>;
+type DockerApi = Pick<typeof import('../sources/docker.js'), 'dockerFor'>;
 
 /**
  * The composition root of the live panes for one environment: one target (one SSH connection,
@@ -69,7 +70,7 @@ export class LiveSession {
       this.sources.push(
         new HealthSource({
           checks: env.health,
-          deps: { target: this.target, containerHealth: docker && dockerApi ? (name) => dockerApi.containerHealth(docker, name) : undefined },
+          deps: { target: this.target, containerHealth: docker ? (name) => containerHealth(docker, name) : undefined },
           intervalMs: env.refresh,
           emit,
           now,

@@ -17,20 +17,19 @@ export class SecondTicker {
 
   /** Calls `fn` on every tick until the returned function is called. */
   onEvery(fn: () => void): () => void {
-    this.every.add(fn);
-    this.arm();
-    return () => {
-      this.every.delete(fn);
-      this.disarmIfIdle();
-    };
+    return this.add(this.every, fn);
   }
 
   /** Calls `fn` on the next tick only; the returned function cancels it. */
   onNext(fn: () => void): () => void {
-    this.once.add(fn);
+    return this.add(this.once, fn);
+  }
+
+  private add(set: Set<() => void>, fn: () => void): () => void {
+    set.add(fn);
     this.arm();
     return () => {
-      this.once.delete(fn);
+      set.delete(fn);
       this.disarmIfIdle();
     };
   }

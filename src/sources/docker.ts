@@ -23,5 +23,3 @@ export function dockerFor(target: Target, socketPath: string): Docker {
   return new Docker({ protocol: 'http', host: 'docker', port: 80, agent } as Docker.DockerOptions);
 }
 
-// containerHealth lives in container-health.ts: the console uses it without loading dockerode.
-export { containerHealth } from './container-health.js';
