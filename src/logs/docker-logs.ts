@@ -54,6 +54,7 @@ export class FrameDemuxer {
     return this.carry.length;
   }
 
+  /** The frames completed by this chunk, as objects: the tests' view of `each`, which the reader uses. */
   push(chunk: Buffer): Frame[] {
     const out: Frame[] = [];
     this.each(
