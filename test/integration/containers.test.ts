@@ -149,9 +149,9 @@ describe('containers source on a real dockerd', () => {
     await dockerd.dockerOk(['rm', '-f', 'shop-api-2']);
   });
 
-  it('a die shows within a fraction of a 30 s poll interval, through the event stream', async () => {
+  it('a die shows within a fraction of a 60 s poll interval, through the event stream', async () => {
     await dockerd.runContainer('shop-worker-2', IDLE, { labels: { ...worker, 'com.docker.compose.container-number': '2' } });
-    const w = watch({ intervalMs: 30_000 });
+    const w = watch({ intervalMs: 60_000 });
     await w.rowsWhere('worker-2 running', (rs) => w.row(rs, 'shop-worker-2')?.state === 'running');
     await waitFor(() => w.src.eventStreamOpen, { what: 'the event stream to open', timeoutMs: 10_000, intervalMs: 20 });
     // Let the first polls (start, and the one after the subscription) settle.
@@ -160,8 +160,9 @@ describe('containers source on a real dockerd', () => {
 
     const t0 = performance.now();
     await dockerd.dockerOk(['kill', 'shop-worker-2']);
-    const rows = await w.rowsWhere('worker-2 exited', (rs) => w.row(rs, 'shop-worker-2')?.state === 'exited', { since: t0, timeoutMs: 10_000 });
-    // The poll interval is 30 s and rowsWhere gives up after 10 s: only the event stream can have
+    // 20 s, not 10: a loaded CI machine once took longer to inspect the containers after the event.
+    const rows = await w.rowsWhere('worker-2 exited', (rs) => w.row(rs, 'shop-worker-2')?.state === 'exited', { since: t0, timeoutMs: 20_000 });
+    // The poll interval is 60 s and rowsWhere gives up after 20 s: only the event stream can have
     // brought this update in time (the latency itself is the benchmark's business, not a test's).
     expect(w.row(rows, 'shop-worker-2')!.exitCode).toBe(137);
     const evs = w.events.filter((e) => e.type === 'container-event' && e.name === 'shop-worker-2');
