@@ -4,7 +4,7 @@ import type { Environment } from '../src/config/schema.js';
 import { confirmAccepted, restartPrompt } from '../src/containers/actions.js';
 import { ALL_SOURCES, LogsModel } from '../src/live/logs-model.js';
 import { LiveStore } from '../src/live/store.js';
-import { PANE_TITLES } from '../src/panes/pane-ids.js';
+import { PANE_ORDER, PANE_TITLES, type PaneId } from '../src/panes/pane-ids.js';
 import { containersView, healthView, logsView, metricsView } from '../src/panes/views.js';
 import { BottomBar, TopBar } from './Bars.js';
 import { HelpOverlay } from './HelpOverlay.js';
@@ -30,6 +30,8 @@ export interface ConsoleActions {
   /** Starts (or reuses) a log source for the container; returns the source name to show. */
   followContainer(name: string): string;
   restartContainer(name: string): Promise<{ ok: boolean; error?: string; durationMs: number }>;
+  /** Which panes are on screen now (told on every change): hidden panes' sources stop polling. */
+  showPanes?(panes: readonly PaneId[]): void;
 }
 
 export interface AppProps {
@@ -295,6 +297,16 @@ export function App(props: AppProps) {
   const barKeys = bottomKeys(shell, props.keys, keyCtx);
   const watchLeft = rel?.watchLeftMs(time);
   const releaseBar = release && release.status !== 'idle' && (release.status === 'running' || release.visible) ? `release ${release.version ?? '…'} · ${release.verdict?.verdict ?? release.phase}${watchLeft !== undefined ? ` · window ${mmss(watchLeft)} left` : ''}` : undefined;
+
+  // The panes are drawn unless an overlay covers them or the terminal is too small; a pane needs
+  // its title row (its status) to count as shown.
+  const panesCovered = welcome || shell.overlay === 'help' || tooSmall(cols, rows);
+  const shownPanes = panesCovered ? '' : PANE_ORDER.filter((_, i) => (rects[i]?.height ?? 0) >= 3).join(',');
+  const actionsRef = useRef(props.actions);
+  actionsRef.current = props.actions;
+  useEffect(() => {
+    actionsRef.current?.showPanes?.(shownPanes === '' ? [] : (shownPanes.split(',') as PaneId[]));
+  }, [shownPanes]);
 
   // What every pane's view depends on besides its own slice of the live state.
   const ctxDeps = useMemo(() => [props.env, time, props.demo !== undefined], [props.env, time, props.demo !== undefined]);

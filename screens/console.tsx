@@ -80,6 +80,7 @@ export async function openConsole(ctx: ConsoleContext): Promise<number> {
         actions={{
           followContainer: (name) => session.followContainer(name),
           restartContainer: (name) => (ctx.readonly ? Promise.resolve({ ok: false, error: 'read-only (--readonly)', durationMs: 0 }) : session.restartContainer(name)),
+          showPanes: (panes) => session.showPanes(panes),
         }}
         chart={(points, width, height) => renderChart(points, { width, height })}
         keys={keys}

@@ -13,5 +13,5 @@ export function useTerminalSize(fixed?: { cols: number; rows: number }): { cols:
       stdout.off('resize', onResize);
     };
   }, [stdout]);
-  return size;
+  return fixed ?? size;
 }

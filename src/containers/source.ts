@@ -65,6 +65,11 @@ export class ContainersSource implements Source {
   private pollAbort: AbortController | undefined;
   private pending = false;
   private failing: string | undefined;
+  /** The pane is on screen; hidden, nothing is polled (the event stream stays open). */
+  private shown = true;
+  /** Something asked for a poll while hidden: poll as soon as the pane is shown. */
+  private wantedWhileHidden = false;
+  private lastPollAt = -Infinity;
   /** Last stats sample per container id, with the start time of the run it belongs to. */
   private samples = new Map<string, { startedAt: string | undefined; stats: StatsData }>();
   /** CPU % and memory last computed per container id, reused by refreshes that skip stats. */
@@ -121,11 +126,34 @@ export class ContainersSource implements Source {
     this.schedule(0);
   }
 
+  /**
+   * The containers pane is on screen or not. Hidden, it polls nothing (list, inspect and stats
+   * cost the Engine per container); the event stream stays open, and an event seen meanwhile, or
+   * data older than the interval, makes it poll at once when the pane is shown again.
+   */
+  setShown(shown: boolean): void {
+    if (shown === this.shown) return;
+    this.shown = shown;
+    if (!shown) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.timerDue = Infinity;
+      return;
+    }
+    const wanted = this.wantedWhileHidden;
+    this.wantedWhileHidden = false;
+    this.schedule(wanted ? 0 : Math.max(0, this.lastPollAt + this.opts.intervalMs - Date.now()));
+  }
+
   // -------------------------------------------------------------------------------------------
   // Polling
 
   private schedule(delayMs: number): void {
     if (this.stopped || !this.started) return;
+    if (!this.shown) {
+      if (delayMs < this.opts.intervalMs) this.wantedWhileHidden = true;
+      return;
+    }
     if (this.polling) {
       if (delayMs < this.opts.intervalMs) this.pending = true;
       return;
@@ -137,6 +165,7 @@ export class ContainersSource implements Source {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.timerDue = Infinity;
+      this.lastPollAt = Date.now();
       this.polling = this.poll().finally(() => {
         this.polling = undefined;
         if (this.stopped) return;

@@ -3,6 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import type { ContainerRow, Emit, Source } from '../live/events.js';
+import { Poller } from '../live/poller.js';
 
 /** Clock ticks per second for /proc times (USER_HZ): 100 on every Linux hubops runs on. */
 const CLK_TCK = 100;
@@ -118,14 +119,14 @@ export interface ProcessesSourceOptions {
  */
 export class ProcessesSource implements Source {
   private readonly now: () => number;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly poller: Poller;
   private unsubscribe: (() => void) | undefined;
-  private inflight: Promise<void> | undefined;
   private stopped = false;
   private started = false;
 
   constructor(private readonly opts: ProcessesSourceOptions) {
     this.now = opts.now ?? Date.now;
+    this.poller = new Poller({ intervalMs: opts.intervalMs, now: this.now, poll: () => this.tick() });
   }
 
   start(): void {
@@ -136,27 +137,23 @@ export class ProcessesSource implements Source {
       this.opts.emit({ type: 'container-event', at: e.at, id: `demo/${e.name}`, name: e.name, action: e.action });
       this.emitRows();
     });
-    void this.tick();
-    this.timer = setInterval(() => void this.tick(), this.opts.intervalMs);
+    this.poller.start();
+  }
+
+  setShown(shown: boolean): void {
+    this.poller.setShown(shown);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.timer);
     this.unsubscribe?.();
-    await this.inflight;
+    await this.poller.stop();
   }
 
-  private tick(): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    this.inflight ??= this.opts.stack
-      .refreshHealth()
-      .catch(() => undefined)
-      .then(() => this.emitRows())
-      .finally(() => {
-        this.inflight = undefined;
-      });
-    return this.inflight;
+  private async tick(): Promise<void> {
+    if (this.stopped) return;
+    await this.opts.stack.refreshHealth().catch(() => undefined);
+    this.emitRows();
   }
 
   private emitRows(): void {

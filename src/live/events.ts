@@ -48,7 +48,8 @@ export type LiveEvent =
   | { type: 'logs'; at: number; lines: LogLine[] }
   | { type: 'logs-dropped'; at: number; source: string; count: number }
   | { type: 'health'; at: number; name: string; result: ProbeResult }
-  | { type: 'metrics'; at: number; readings: MetricReading[] }
+  /** `nextInMs`: when the source polls again (more than the refresh while it backs off). */
+  | { type: 'metrics'; at: number; readings: MetricReading[]; nextInMs?: number }
   | { type: 'source-error'; at: number; pane: 'containers' | 'logs' | 'health' | 'metrics'; source: string; error: string }
   | { type: 'source-ok'; at: number; pane: 'containers' | 'logs' | 'health' | 'metrics'; source: string }
   | { type: 'link'; at: number; target: string; state: ConnectionState };
@@ -59,4 +60,6 @@ export type Emit = (e: LiveEvent) => void;
 export interface Source {
   start(): void;
   stop(): Promise<void>;
+  /** Its pane is on screen or not; a polling source polls nothing while hidden. */
+  setShown?(shown: boolean): void;
 }

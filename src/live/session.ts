@@ -10,6 +10,7 @@ import type Docker from 'dockerode';
 import { openTarget } from '../targets/index.js';
 import type { Target } from '../targets/target.js';
 import type { Source } from './events.js';
+import type { PaneId } from '../panes/pane-ids.js';
 import { LiveStore } from './store.js';
 
 type DockerApi = Pick<typeof import('../sources/docker.js'), 'dockerFor'>;
@@ -24,7 +25,8 @@ export class LiveSession {
   readonly refreshMs: number;
   readonly logs: LogsModel;
   readonly docker: Docker | undefined;
-  private sources: Source[] = [];
+  /** Each source with the pane it fills. */
+  private sources: { pane: PaneId; source: Source }[] = [];
   private extraLogs = new Map<string, LogSource>();
   private started = false;
   private unsubscribeLink: (() => void) | undefined;
@@ -53,29 +55,31 @@ export class LiveSession {
     this.store.tap((e) => this.logs.onEvent(e));
 
     if (rows) {
-      this.sources.push(rows.source(emit));
+      this.sources.push({ pane: 'containers', source: rows.source(emit) });
     } else if (docker && env.docker) {
-      this.sources.push(
-        new ContainersSource({ docker, project: env.docker.project, intervalMs: env.refresh, emit, now, where: `${env.docker.socket}${env.target === 'local' ? '' : ` on ${env.target}`}` }),
-      );
+      this.sources.push({
+        pane: 'containers',
+        source: new ContainersSource({ docker, project: env.docker.project, intervalMs: env.refresh, emit, now, where: `${env.docker.socket}${env.target === 'local' ? '' : ` on ${env.target}`}` }),
+      });
     }
     for (const spec of env.logs) {
-      this.sources.push(new LogSource({ name: spec.name, spec, target: this.target, docker, project: env.docker?.project, emit, now }));
+      this.sources.push({ pane: 'logs', source: new LogSource({ name: spec.name, spec, target: this.target, docker, project: env.docker?.project, emit, now }) });
     }
     if (env.metrics) {
-      this.sources.push(new MetricsSource({ target: this.target, config: env.metrics, intervalMs: env.refresh, emit, now }));
+      this.sources.push({ pane: 'metrics', source: new MetricsSource({ target: this.target, config: env.metrics, intervalMs: env.refresh, emit, now }) });
     }
 
     if (env.health.length > 0) {
-      this.sources.push(
-        new HealthSource({
+      this.sources.push({
+        pane: 'health',
+        source: new HealthSource({
           checks: env.health,
           deps: { target: this.target, containerHealth: docker ? (name) => containerHealth(docker, name) : undefined },
           intervalMs: env.refresh,
           emit,
           now,
         }),
-      );
+      });
     }
   }
 
@@ -114,12 +118,20 @@ export class LiveSession {
   start(): void {
     this.started = true;
     this.unsubscribeLink = this.target.onState((state) => this.store.emit({ type: 'link', at: this.now(), target: this.target.id, state }));
-    for (const s of this.sources) s.start();
+    for (const s of this.sources) s.source.start();
+  }
+
+  /**
+   * Which panes are on screen (the console tells on every change). A polling source whose pane is
+   * hidden stops polling until it is shown again; log tails keep streaming (their lines are kept).
+   */
+  showPanes(panes: readonly PaneId[]): void {
+    for (const s of this.sources) s.source.setShown?.(panes.includes(s.pane));
   }
 
   async stop(): Promise<void> {
     this.unsubscribeLink?.();
-    await Promise.allSettled([...this.sources, ...this.extraLogs.values()].map((s) => s.stop()));
+    await Promise.allSettled([...this.sources.map((s) => s.source), ...this.extraLogs.values()].map((s) => s.stop()));
     await this.target.close();
   }
 }

@@ -6,6 +6,7 @@ import type { Metrics } from '../config/schema.js';
 import type { Emit, MetricReading, Source } from '../live/events.js';
 import { describeNetError, httpGet } from '../sources/http-via-target.js';
 import type { Target } from '../targets/target.js';
+import { Poller } from '../live/poller.js';
 import { hostReaderFor, hostReadings, type HostReader } from './host.js';
 import { parsePromText } from './prom-text.js';
 import { PrometheusClient } from './prometheus.js';
@@ -33,6 +34,8 @@ export interface MetricsSourceOptions {
   timeoutMs?: number;
   /** Replaces the host reader (tests). */
   hostReader?: HostReader;
+  /** While polls find the same figures, wait up to this many intervals (default 4; 1: never back off). */
+  maxBackoff?: number;
 }
 
 /** Words for the screen from any error. */
@@ -45,8 +48,9 @@ function errorText(err: unknown): string {
  * Reads the configured metrics every `intervalMs` (the first poll at start) and emits one
  * `{type: 'metrics'}` event per poll with the readings that worked. Each origin (`prometheus` or
  * `scrape`, and `host`) reports its own `source-error` (when the error changes) and `source-ok`
- * (when it recovers). Never throws; polls never overlap (a tick that comes while a poll is still
- * running is skipped); stop() aborts the poll in flight and waits for it.
+ * (when it recovers). Never throws; polls never overlap; stop() aborts the poll in flight and
+ * waits for it. While the pane is hidden it does not poll; while the figures stay the same it
+ * backs off (see Poller) and says so in the event (`nextInMs`), so the pane is not called stale.
  */
 export class MetricsSource implements Source {
   private readonly now: () => number;
@@ -57,14 +61,13 @@ export class MetricsSource implements Source {
   private readonly window: ScrapeWindow | undefined;
   private readonly host: HostReader | undefined;
 
-  private started = false;
   private stopped = false;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly poller: Poller;
   private polling: Promise<void> | undefined;
   private abort: AbortController | undefined;
   private readonly failing = new Map<string, string>();
-  /** Ticks skipped because the previous poll was still running. */
-  skippedTicks = 0;
+  /** What the last poll found (readings and errors), to tell an unchanged poll. */
+  private lastFound: string | undefined;
 
   constructor(private readonly opts: MetricsSourceOptions) {
     const { config } = opts;
@@ -90,33 +93,40 @@ export class MetricsSource implements Source {
       this.window = new ScrapeWindow({ retainMs: maxRange + 2 * opts.intervalMs, keep: names });
     }
     if (config.host) this.host = opts.hostReader ?? hostReaderFor(opts.target, { now: this.now, timeoutMs: this.timeoutMs });
+    const maxFactor = opts.maxBackoff ?? 4;
+    this.poller = new Poller({ intervalMs: opts.intervalMs, now: this.now, poll: (pace) => this.pollOnce(pace), ...(maxFactor > 1 ? { backoff: { maxFactor } } : {}) });
+  }
+
+  /** The poller, for tests and the bench (its current wait). */
+  get pacing(): Pick<Poller, 'currentDelayMs' | 'armed'> {
+    return this.poller;
   }
 
   start(): void {
-    if (this.started || this.stopped) return;
-    this.started = true;
-    void this.pollNow();
-    this.timer = setInterval(() => {
-      if (this.polling) {
-        this.skippedTicks++;
-        return;
-      }
-      void this.pollNow();
-    }, this.opts.intervalMs);
+    if (this.stopped) return;
+    this.poller.start();
+  }
+
+  /** The metrics pane is on screen (or not): hidden, nothing is polled. */
+  setShown(shown: boolean): void {
+    this.poller.setShown(shown);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.timer);
-    this.timer = undefined;
     this.abort?.abort();
+    await this.poller.stop();
     await this.polling;
   }
 
   /** Polls now, or returns the poll in progress. Never rejects. */
   pollNow(): Promise<void> {
+    return this.pollOnce();
+  }
+
+  private pollOnce(pace?: (changed: boolean) => number): Promise<void> {
     if (this.stopped) return Promise.resolve();
-    this.polling ??= this.poll()
+    this.polling ??= this.poll(pace)
       .catch(() => undefined)
       .finally(() => {
         this.polling = undefined;
@@ -124,7 +134,7 @@ export class MetricsSource implements Source {
     return this.polling;
   }
 
-  private async poll(): Promise<void> {
+  private async poll(pace?: (changed: boolean) => number): Promise<void> {
     const ac = new AbortController();
     this.abort = ac;
     const errors = new Map<string, string>();
@@ -168,7 +178,10 @@ export class MetricsSource implements Source {
 
     const at = this.now();
     const readings = [...app, ...host];
-    if (readings.length > 0) this.opts.emit({ type: 'metrics', at, readings });
+    const found = JSON.stringify([readings.map((r) => [r.name, r.value]), [...errors]]);
+    const nextInMs = pace?.(found !== this.lastFound);
+    this.lastFound = found;
+    if (readings.length > 0) this.opts.emit({ type: 'metrics', at, readings, ...(nextInMs !== undefined ? { nextInMs } : {}) });
     for (const source of touched) {
       const error = errors.get(source);
       if (error !== undefined) {

@@ -22,7 +22,8 @@ export interface HealthEntry {
 export interface LiveState {
   containers: { rows: ContainerRow[]; at?: number; lastEvent?: { at: number; name: string; action: string } };
   health: Record<string, HealthEntry>;
-  metrics: { readings: Record<string, MetricReading & { at: number }>; history: Record<string, { t: number; v: number | null }[]>; at?: number };
+  /** `due`: when the source said it would poll next (later than a refresh while it backs off). */
+  metrics: { readings: Record<string, MetricReading & { at: number }>; history: Record<string, { t: number; v: number | null }[]>; at?: number; due?: number };
   logs: { at?: number; dropped: number };
   errors: Record<PaneId, Record<string, SourceError>>;
   link?: ConnectionState;
@@ -69,7 +70,7 @@ export function liveReducer(s: LiveState, e: LiveEvent): LiveState {
         readings[r.name] = { ...r, at: e.at };
         history[r.name] = [...(history[r.name] ?? []), { t: e.at, v: r.value }].slice(-HISTORY_POINTS);
       }
-      return { ...s, metrics: { readings, history, at: e.at } };
+      return { ...s, metrics: { readings, history, at: e.at, due: e.nextInMs === undefined ? undefined : e.at + e.nextInMs } };
     }
     case 'logs':
       return { ...s, logs: { ...s.logs, at: e.at } };

@@ -134,7 +134,11 @@ export function metricsView(s: LiveState, ctx: ViewContext): PaneHeader & { name
   const names: string[] = [...configured, ...(m?.host ? ['cpu', 'memory', 'disk', 'load'] : [])];
   if (names.length === 0) return { status: 'none', notices: ['no source configured'], names };
   const base: PaneStatus = s.metrics.at === undefined ? 'unknown' : 'ok';
-  return { ...header(s, 'metrics', ctx, s.metrics.at, base), names };
+  // Stale once a refresh late: late for the poll the source announced (it backs off while the
+  // figures stay the same), else for the refresh.
+  const { at, due } = s.metrics;
+  const staleAfter = at !== undefined && due !== undefined ? Math.max(due - at, ctx.refreshMs) + ctx.refreshMs : undefined;
+  return { ...header(s, 'metrics', ctx, at, base, staleAfter), names };
 }
 
 export function logsView(s: LiveState, ctx: ViewContext): PaneHeader {

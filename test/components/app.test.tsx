@@ -127,6 +127,52 @@ describe('console shell', () => {
     s.unmount();
   });
 
+  it('tells which panes are on screen: none under help or when too small, all four otherwise', async () => {
+    const told: string[] = [];
+    const actions = { followContainer: (n: string) => n, restartContainer: async () => ({ ok: true, durationMs: 0 }), showPanes: (p: readonly string[]) => void told.push(p.join(',') || '(none)') };
+    const props = { project: 'shop', envName: 'prod', env, production: false, readonly: false, keys: buildKeyMap().keys, onExit: () => {}, actions };
+    const s = renderScreen(<App {...props} size={{ cols: 80, rows: 24 }} />);
+    await s.waitFor(() => told.length === 1);
+    expect(told).toEqual(['containers,logs,health,metrics']);
+    await s.press('?');
+    await s.waitFor((f) => f.includes('Help — the keys that work now') && told.length === 2);
+    await s.press(KEY.escape);
+    await s.waitFor((f) => f.includes('1 Containers') && told.length === 3);
+    // A redraw that changes nothing on screen tells nothing.
+    await s.press(KEY.tab);
+    s.rerender(<App {...props} size={{ cols: 30, rows: 8 }} />);
+    await s.waitFor((f) => f.includes('needs at least 40x10') && told.length === 4);
+    expect(told).toEqual(['containers,logs,health,metrics', '(none)', 'containers,logs,health,metrics', '(none)']);
+    s.unmount();
+  });
+
+  it('metrics that back off are not called stale before the poll their source announced', async () => {
+    const menv = parseConfigText('project: shop\nenvironments:\n  prod:\n    refresh: 2s\n    metrics: { host: true }\n', '/x/hubops.yaml');
+    if (!menv.ok) throw new Error('config');
+    const e2 = menv.loaded.config.environments.prod!;
+    let now = Date.parse('2026-11-23T03:00:00Z');
+    const store = new LiveStore(e2, 1);
+    const s = renderScreen(<App project="shop" envName="prod" env={e2} production={false} readonly={false} keys={buildKeyMap().keys} store={store} onExit={() => {}} size={{ cols: 100, rows: 30 }} now={() => now} />);
+    const readings = [{ name: 'cpu', value: 12, unit: 'percent' as const }];
+    // The source waits 8 s (4 refreshes) before its next poll: 9 s later the data is not stale...
+    store.emit({ type: 'metrics', at: now, readings, nextInMs: 8_000 });
+    now += 9_000;
+    store.emit({ type: 'logs-dropped', at: now, source: 'x', count: 0 });
+    const clock = (t: number) => new Date(t).toTimeString().slice(0, 8);
+    let f = await s.waitFor((f) => f.includes(clock(now)) && f.includes('4 Metrics'), 3000);
+    expect(f).toContain('4 Metrics ● ok');
+    // ...but a refresh past the announced poll it is.
+    now += 2_000;
+    store.emit({ type: 'logs-dropped', at: now, source: 'x', count: 0 });
+    f = await s.waitFor((f) => /4 Metrics ◌ stale 11s old/.test(f));
+    // Without an announced poll, two refreshes is the limit (as before).
+    store.emit({ type: 'metrics', at: now, readings });
+    now += 5_000;
+    store.emit({ type: 'logs-dropped', at: now, source: 'x', count: 0 });
+    await s.waitFor((f) => /4 Metrics ◌ stale 5s old/.test(f));
+    s.unmount();
+  });
+
   it('says so when the terminal is too small', async () => {
     const s = renderScreen(app({ cols: 30, rows: 8 }));
     await s.waitFor((f) => f.includes('needs at least 40x10'));

@@ -14,9 +14,12 @@ const REPORT = `"$@"; code=$?; printf 'EXIT=%s ' "$code"; stty -a | tr ' ;' '\\n
 
 let server: http.Server;
 let dir: string;
+/** Health probes the server has answered (each console in this file probes it every second). */
+let probes = 0;
 
 beforeAll(async () => {
   server = http.createServer((req, res) => {
+    if (req.url === '/health') probes++;
     res.writeHead(req.url === '/health' ? 200 : 404);
     res.end('ok');
   });
@@ -85,6 +88,39 @@ describe('the console in a real terminal', () => {
     await s.sendKeys('Escape');
     await s.waitForText('1 Containers');
 
+    await s.sendKeys('q');
+    await expectRestored(s, 0);
+  });
+
+  it('probes nothing while help covers the panes or the window is too small, and at once when they are back', async () => {
+    const s = await open(80, 24);
+    await s.waitForText(/● api +HTTP 200/);
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    /** Probes during `ms`, after letting one in flight land. */
+    const probesDuring = async (ms: number) => {
+      await sleep(500);
+      const before = probes;
+      await sleep(ms);
+      return probes - before;
+    };
+    expect(await probesDuring(2_500)).toBeGreaterThanOrEqual(2);
+
+    await s.sendKeys('?');
+    await s.waitForText('Help — the keys that work now');
+    expect(await probesDuring(3_000)).toBe(0);
+    const hidden = probes;
+    await s.sendKeys('Escape');
+    await s.waitForText('1 Containers');
+    const t0 = Date.now();
+    while (probes === hidden && Date.now() - t0 < 5_000) await sleep(20);
+    expect(probes).toBeGreaterThan(hidden);
+
+    await s.resize(30, 8);
+    await s.waitForText('needs at least 40x10');
+    expect(await probesDuring(3_000)).toBe(0);
+    await s.resize(80, 24);
+    await s.waitForText('4 Metrics');
+    expect(await probesDuring(2_000)).toBeGreaterThanOrEqual(1);
     await s.sendKeys('q');
     await expectRestored(s, 0);
   });

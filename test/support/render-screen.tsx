@@ -7,11 +7,14 @@ import { makeTheme, ThemeContext } from '../../screens/theme.js';
  * size as a prop in tests, so a full-screen layout is checked at the size we choose.
  */
 export function renderScreen(el: ReactElement, opts: { color?: boolean } = {}) {
-  const r = render(<ThemeContext.Provider value={makeTheme(opts.color ?? false)}>{el}</ThemeContext.Provider>);
+  const wrap = (e: ReactElement) => <ThemeContext.Provider value={makeTheme(opts.color ?? false)}>{e}</ThemeContext.Provider>;
+  const r = render(wrap(el));
   const frame = () => r.lastFrame() ?? '';
   return {
     ...r,
     frame,
+    /** Draws the screen again with new props (same theme). */
+    rerender: (e: ReactElement) => r.rerender(wrap(e)),
     async press(...keys: string[]) {
       for (const k of keys) {
         r.stdin.write(k);

@@ -167,6 +167,37 @@ describe('ContainersSource (fake Engine)', () => {
     await until(() => fake.statsCalls > stats, 2_000);
   });
 
+  it('hidden: polls nothing and arms no timer; shown again it polls at once when its data is older than the interval', async () => {
+    const fake = new FakeDocker();
+    const { src, of } = makeSource(fake, { intervalMs: 80 });
+    src.start();
+    await until(() => of('containers').length >= 2);
+    src.setShown(false);
+    await sleep(150); // a poll in flight may still land
+    const polls = fake.listCalls;
+    await sleep(400);
+    expect(fake.listCalls).toBe(polls);
+    src.setShown(true);
+    await until(() => fake.listCalls > polls, 1_000);
+  });
+
+  it('hidden: the event stream stays open; an event seen meanwhile makes it poll as soon as it is shown', async () => {
+    const fake = new FakeDocker();
+    const { src, of } = makeSource(fake, { intervalMs: 60_000, eventDebounceMs: 10 });
+    src.start();
+    await until(() => src.eventStreamOpen && of('containers').length >= 1);
+    src.setShown(false);
+    const polls = fake.listCalls;
+    fake.streams[0]!.write(JSON.stringify({ Type: 'container', Action: 'die', Actor: { ID: 'c1', Attributes: { name: 'shop-api-1' } } }) + '\n');
+    await until(() => of('container-event').length === 1);
+    await sleep(200);
+    expect(fake.listCalls).toBe(polls);
+    expect(fake.streams).toHaveLength(1);
+    // Well within the 60 s interval: only the event can make it poll now.
+    src.setShown(true);
+    await until(() => fake.listCalls > polls, 2_000);
+  });
+
   it('a burst of events is answered by one refresh', async () => {
     const fake = new FakeDocker();
     const { src, of } = makeSource(fake, { intervalMs: 60_000, eventDebounceMs: 30 });

@@ -205,12 +205,14 @@ describe('MetricsSource', () => {
     await src.stop();
   });
 
-  it('never overlaps polls: a slow poll makes ticks skip; stop() waits and nothing comes after', async () => {
+  it('never overlaps polls: a slow poll delays the next; stop() waits and nothing comes after', async () => {
     delayMs = 250;
     let inFlight = 0;
     let maxInFlight = 0;
+    const starts: number[] = [];
     const reader: HostReader = {
       read: async () => {
+        starts.push(performance.now());
         inFlight++;
         maxInFlight = Math.max(maxInFlight, inFlight);
         await new Promise((res) => setTimeout(res, 250));
@@ -226,12 +228,58 @@ describe('MetricsSource', () => {
     await src.stop();
     const count = r.events.length;
     expect(maxInFlight).toBe(1);
-    expect(src.skippedTicks).toBeGreaterThan(3);
+    // Each poll starts after the previous one ended (250 ms), never on the 50 ms interval.
+    for (let i = 1; i < starts.length; i++) expect(starts[i]! - starts[i - 1]!).toBeGreaterThanOrEqual(245);
     expect(count).toBeGreaterThanOrEqual(2);
     expect(count).toBeLessThanOrEqual(3);
     await new Promise((res) => setTimeout(res, 150));
     expect(r.events.length).toBe(count);
     delayMs = 0;
+  });
+
+  it('backs off while the figures stay the same (and says when it polls next); a change brings the refresh back', async () => {
+    let value = '12';
+    promAnswer = () => ({ status: 200, body: vector(value) });
+    const r = recorder();
+    const src = new MetricsSource({ target, config: config({ prometheus: base, requestRate: 'sum(rate(x[1m]))' }), intervalMs: 40, emit: r.emit, maxBackoff: 4 });
+    src.start();
+    try {
+      const next = () => r.events.flatMap((e) => (e.type === 'metrics' ? [e.nextInMs] : []));
+      await expect.poll(() => next().length, { timeout: 5000 }).toBeGreaterThanOrEqual(4);
+      // First poll: nothing to compare with (a change); then the same figure: 80, 160, capped at 160.
+      expect(next().slice(0, 4)).toEqual([40, 80, 160, 160]);
+      expect(src.pacing.currentDelayMs).toBe(160);
+      const seen = next().length;
+      value = '13';
+      // The poll that sees 13 waits one refresh; the next (13 again) backs off anew.
+      await expect.poll(() => next().slice(seen).includes(40), { timeout: 5000 }).toBe(true);
+      const after = next().slice(seen);
+      const tail = after.slice(after.indexOf(40), after.indexOf(40) + 3);
+      expect(tail).toEqual([40, 80, 160].slice(0, tail.length));
+    } finally {
+      await src.stop();
+    }
+  });
+
+  it('polls nothing while its pane is hidden, and at once when shown again', async () => {
+    let asked = 0;
+    promAnswer = () => (asked++, { status: 200, body: vector(String(asked)) });
+    const r = recorder();
+    const src = new MetricsSource({ target, config: config({ prometheus: base, requestRate: 'q' }), intervalMs: 50, emit: r.emit });
+    src.start();
+    try {
+      await expect.poll(() => asked, { timeout: 5000 }).toBeGreaterThanOrEqual(2);
+      src.setShown(false);
+      await new Promise((res) => setTimeout(res, 100)); // a poll in flight may still land
+      const before = asked;
+      await new Promise((res) => setTimeout(res, 400));
+      expect(asked).toBe(before);
+      expect(src.pacing.armed).toBe(false);
+      src.setShown(true);
+      await expect.poll(() => asked, { timeout: 1000 }).toBe(before + 1);
+    } finally {
+      await src.stop();
+    }
   });
 
   it('stop() aborts a poll in flight and emits nothing for it', async () => {
