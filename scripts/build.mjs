@@ -6,6 +6,7 @@ import { readFileSync, readdirSync, statSync, existsSync, mkdirSync, rmSync, wri
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inkSpeedups } from './ink-speedups.mjs';
+import { builtinRequires } from './builtin-requires.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -50,7 +51,7 @@ await build({
   minifySyntax: true,
   // Ink's devtools integration is only used with DEV=true; an external import would break at load.
   alias: { 'react-devtools-core': stub },
-  plugins: [inkSpeedups(root)],
+  plugins: [inkSpeedups(root), builtinRequires()],
   // Native optional bindings that ssh2 / cpu-features try to load; both have JS fallbacks.
   external: ['cpu-features', './crypto/build/Release/sshcrypto.node'],
   banner: {
