@@ -5,7 +5,7 @@ import { confirmAccepted, restartPrompt } from '../src/containers/actions.js';
 import { ALL_SOURCES, LogsModel } from '../src/live/logs-model.js';
 import { LiveStore } from '../src/live/store.js';
 import { PANE_ORDER, PANE_TITLES, type PaneId } from '../src/panes/pane-ids.js';
-import { containersView, healthView, logsView, metricsView } from '../src/panes/views.js';
+import { containersView, healthView, logsView, metricsView, type PaneHeader } from '../src/panes/views.js';
 import { BottomBar, TopBar } from './Bars.js';
 import { HelpOverlay } from './HelpOverlay.js';
 import { activeKeys, bottomKeys, displayKey, intentFor, keyName, type KeyContext, type KeyMap } from './keymap.js';
@@ -72,6 +72,9 @@ const Memo = memo(
   ({ children }: { deps: readonly unknown[]; children: () => ReactNode }) => <>{children()}</>,
   (a, b) => a.deps.length === b.deps.length && a.deps.every((d, i) => Object.is(d, b.deps[i])),
 );
+
+/** What a pane's header shows, as one value for Memo's deps. */
+const headerKey = (h: PaneHeader): string => `${h.status}|${h.age ?? ''}|${h.notices.join('\n')}`;
 
 const NO_INCIDENT = { subscribe: () => () => {}, getSnapshot: () => undefined };
 
@@ -324,6 +327,7 @@ export function App(props: AppProps) {
 
   const ctx = { env: props.env, now: time, refreshMs: props.env.refresh, processRows: props.demo !== undefined };
   const logsHeader = logsView(live, ctx);
+  const metrics = metricsView(live, ctx);
   const body = layout.body;
   const frame = (i: number, id: keyof typeof PANE_TITLES) => ({ index: i, rect: rects[i]!, focused: shell.focus === id, title: PANE_TITLES[id] });
   const logExtra = [
@@ -362,18 +366,23 @@ export function App(props: AppProps) {
               );
             }}
           </Memo>
-          <PaneFrame {...frame(1, 'logs')} header={logsHeader} extra={logExtra}>
-            {({ width, rows: n }) => <LogsBody buffer={buffer} view={shell.logs} width={width} rows={n} showSource={shell.logs.source === ALL_SOURCES && logs.names.length > 2} />}
-          </PaneFrame>
+          {/* Log rows do not depend on the clock: redrawn when the buffer, the view or the header changes. */}
+          <Memo deps={[buffer, buffer.version, shell.logs, headerKey(logsHeader), logExtra, logs.names.length, rects[1], shell.focus === 'logs']}>
+            {() => (
+              <PaneFrame {...frame(1, 'logs')} header={logsHeader} extra={logExtra}>
+                {({ width, rows: n }) => <LogsBody buffer={buffer} view={shell.logs} width={width} rows={n} showSource={shell.logs.source === ALL_SOURCES && logs.names.length > 2} />}
+              </PaneFrame>
+            )}
+          </Memo>
           <Memo deps={[live.health, live.errors.health, live.link, ctxDeps, rects[2], shell.focus === 'health']}>
             {() => {
               const health = healthView(live, ctx);
               return <PaneFrame {...frame(2, 'health')} header={health}>{({ rows: n }) => <HealthBody rows={health.rows} maxRows={n} />}</PaneFrame>;
             }}
           </Memo>
-          <Memo deps={[live.metrics, live.errors.metrics, live.link, ctxDeps, rects[3], shell.focus === 'metrics', props.chart]}>
+          {/* The clock does not redraw charts: the pane depends on time only through its header. */}
+          <Memo deps={[live.metrics, headerKey(metrics), props.env, rects[3], shell.focus === 'metrics', props.chart]}>
             {() => {
-              const metrics = metricsView(live, ctx);
               return (
                 <PaneFrame {...frame(3, 'metrics')} header={metrics}>
                   {({ width, rows: n }) => <MetricsBody names={metrics.names} state={live} width={width} maxRows={n} chart={props.chart} />}

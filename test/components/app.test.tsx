@@ -173,6 +173,35 @@ describe('console shell', () => {
     s.unmount();
   });
 
+  it('the clock alone does not draw the charts again', async () => {
+    const cfg = parseConfigText('project: shop\nenvironments:\n  prod:\n    metrics: { host: true }\n    logs:\n      - { name: api, file: /var/log/api.log }\n', '/x/hubops.yaml');
+    if (!cfg.ok) throw new Error('config');
+    const e3 = cfg.loaded.config.environments.prod!;
+    const store = new LiveStore(e3, 1);
+    const logs = new LogsModel(['api']);
+    store.tap((e) => logs.onEvent(e));
+    let charts = 0;
+    const chart = (points: { t: number; v: number | null }[], width: number, height: number) => (charts++, Array.from({ length: height }, () => '⣀'.repeat(Math.min(width, points.length))));
+    const s = renderScreen(<App project="shop" envName="prod" env={e3} production={false} readonly={false} keys={buildKeyMap().keys} store={store} logs={logs} chart={chart} onExit={() => {}} size={{ cols: 100, rows: 30 }} />);
+    const at = Date.now();
+    store.emit({ type: 'metrics', at, readings: [{ name: 'cpu', value: 12, unit: 'percent' }] });
+    store.emit({ type: 'metrics', at: at + 1, readings: [{ name: 'cpu', value: 14, unit: 'percent' }] });
+    store.emit({ type: 'logs', at, lines: [{ source: 'api', ts: at, stream: 'stdout', text: 'GET /health 200' }] });
+    const clock = (f: string) => f.split('\n')[0]!.match(/\d\d:\d\d:\d\d/)?.[0];
+    const first = await s.waitFor((f) => f.includes('GET /health 200') && f.includes('14%'), 3000);
+    const drawn = charts;
+    expect(drawn).toBeGreaterThan(0);
+    // Two ticks of the clock, nothing else new: the top bar changes, the charts are not drawn again.
+    await s.waitFor((f) => clock(f) !== clock(first), 3000);
+    const second = s.frame();
+    await s.waitFor((f) => clock(f) !== clock(second), 3000);
+    expect(charts).toBe(drawn);
+    store.emit({ type: 'metrics', at: Date.now(), readings: [{ name: 'cpu', value: 15, unit: 'percent' }] });
+    await s.waitFor((f) => f.includes('15%'), 3000);
+    expect(charts).toBeGreaterThan(drawn);
+    s.unmount();
+  });
+
   it('says so when the terminal is too small', async () => {
     const s = renderScreen(app({ cols: 30, rows: 8 }));
     await s.waitFor((f) => f.includes('needs at least 40x10'));
