@@ -2,7 +2,7 @@
 // draws must be what Ink's truncate-end draws.
 import { Box, Text } from 'ink';
 import { describe, expect, it } from 'vitest';
-import { LogsBody } from '../../screens/panes/LogsBody.js';
+import { LogsBody, visibleLogRows } from '../../screens/panes/LogsBody.js';
 import { LogBuffer } from '../../src/logs/buffer.js';
 import { renderScreen } from '../support/render-screen.js';
 
@@ -41,5 +41,27 @@ describe('LogsBody', () => {
       ours.unmount();
       inks.unmount();
     }
+  });
+
+  it('leaves a program’s own leading date-time out by default; T shows the line’s time and the whole text', () => {
+    const texts = [
+      '2026-12-01T03:04:05.678Z INFO  GET /api/cart 200 12ms',
+      '[2026-12-01 03:04:05,678] WARN slow query',
+      '2026-12-01 03:04:05+01:00 ERROR pool exhausted',
+      '2026-12-01T03:04:05Z',
+      'INFO no stamp here 2026-12-01T03:04:05Z',
+      '2026-12-01 deploy finished',
+    ];
+    const buffer = new LogBuffer({ cap: 100 });
+    const ts = new Date(2026, 11, 1, 4, 5, 6, 7).getTime();
+    buffer.append(texts.map((text) => ({ source: 'api', ts, stream: 'stdout' as const, text })));
+    const rows = (timestamps: boolean, showSource = false) => visibleLogRows(buffer, { ...view, timestamps }, 200, texts.length, showSource).map((r) => r.text);
+    expect(rows(false)).toEqual(['INFO  GET /api/cart 200 12ms', 'WARN slow query', 'ERROR pool exhausted', '2026-12-01T03:04:05Z', 'INFO no stamp here 2026-12-01T03:04:05Z', '2026-12-01 deploy finished']);
+    expect(rows(true)).toEqual(texts.map((t) => `04:05:06.007 ${t}`));
+    expect(rows(false, true)[0]).toBe('api│ INFO  GET /api/cart 200 12ms');
+    expect(rows(true, true)[0]).toBe(`04:05:06.007 api│ ${texts[0]}`);
+    // The filter still sees the whole line.
+    expect(buffer.setFilter('2026-12-01T03:04:05.678Z').ok).toBe(true);
+    expect(buffer.viewSize).toBe(1);
   });
 });
