@@ -102,7 +102,7 @@ export interface DemoStartOptions {
   dir: string;
   /** Port of the API on 127.0.0.1 (default 0: any free port; kept across restarts). */
   ports?: { api?: number };
-  /** Synthetic requests per second the API makes for itself (default 20). */
+  /** Synthetic requests per second the API makes for itself (default 200: see shop-service.ts on why). */
   rps?: number;
   /** The node binary for the children (default: this one). */
   nodePath?: string;
@@ -293,7 +293,7 @@ export class DemoStack {
     this.state = 'starting';
     this.dirPath = resolve(options.dir);
     this.opts = {
-      rps: options.rps ?? 20,
+      rps: options.rps ?? 200,
       nodePath: options.nodePath ?? process.execPath,
       startTimeoutMs: options.startTimeoutMs ?? 15_000,
       scripts: options.scripts ?? resolveDemoScripts(),
