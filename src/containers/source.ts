@@ -1,6 +1,6 @@
 import { StringDecoder } from 'node:string_decoder';
 import type Docker from 'dockerode';
-import type { Emit, LiveEvent, Source } from '../live/events.js';
+import type { ContainerRow, Emit, LiveEvent, Source } from '../live/events.js';
 import {
   PROJECT_LABEL,
   containerRows,
@@ -12,6 +12,11 @@ import {
 
 /** The Engine events that change what the containers pane shows. */
 export const CONTAINER_EVENT_ACTIONS = ['die', 'start', 'restart', 'health_status', 'stop', 'kill', 'destroy', 'create'];
+
+/** The state an event implies: running after start / restart, not running after die / stop / destroy. */
+const EVENT_STATE: Record<string, boolean> = { start: true, restart: true, die: false, stop: false, destroy: false };
+const EXPECT_FIRST_MS = 250;
+const EXPECT_RETRIES = 5;
 
 export interface ContainersSourceOptions {
   /** A client for the Engine, local or over SSH (see `dockerFor`). */
@@ -87,6 +92,14 @@ export class ContainersSource implements Source {
   private cacheEpoch = 0;
   private eventSeq = 0;
   private lastEventFor = new Map<string, number>();
+  /**
+   * What an event says a container's state now is (die: not running; start: running), until a
+   * refresh shows it. The Engine sends the event before its container list has caught up, so a
+   * refresh right after the event can still read the old state; it is read again, with backoff.
+   */
+  private expected = new Map<string, { running: boolean; tries: number }>();
+  /** Set by a refresh that did not show an event's state yet: when to read again. */
+  private expectRetryMs: number | undefined;
 
   constructor(opts: ContainersSourceOptions) {
     this.opts = opts;
@@ -171,7 +184,9 @@ export class ContainersSource implements Source {
         if (this.stopped) return;
         const again = this.pending;
         this.pending = false;
-        this.schedule(again ? this.debounceMs : this.opts.intervalMs);
+        const retry = this.expectRetryMs;
+        this.expectRetryMs = undefined;
+        this.schedule(again ? this.debounceMs : Math.min(retry ?? Infinity, this.opts.intervalMs));
       });
     }, delayMs);
   }
@@ -188,6 +203,7 @@ export class ContainersSource implements Source {
       const rows = await this.collect(ac.signal, withStats);
       if (this.stopped) return;
       this.send({ type: 'containers', at: this.opts.now(), rows });
+      this.checkExpected(rows);
       if (this.failing !== undefined) {
         this.failing = undefined;
         this.send({ type: 'source-ok', at: this.opts.now(), pane: 'containers', source: 'docker' });
@@ -380,9 +396,30 @@ export class ContainersSource implements Source {
     this.eventSeq++;
     this.lastEventFor.set(id, this.eventSeq);
     this.cache.delete(id);
+    const running = EVENT_STATE[action];
+    if (running !== undefined) this.expected.set(id, { running, tries: 0 });
     this.eventsFailures = 0;
     this.send({ type: 'container-event', at: this.opts.now(), id, name, action });
     this.schedule(this.debounceMs);
+  }
+
+  /**
+   * After a refresh: an event whose state the rows do not show yet is read again (0.25, 0.5, 1, 2,
+   * 4 s); after that the regular poll takes over.
+   */
+  private checkExpected(rows: ContainerRow[]): void {
+    let again: number | undefined;
+    for (const [id, exp] of this.expected) {
+      const row = rows.find((r) => r.id === id);
+      const shown = exp.running ? row?.state === 'running' : row === undefined || row.state !== 'running';
+      if (shown || exp.tries >= EXPECT_RETRIES) {
+        this.expected.delete(id);
+        continue;
+      }
+      const delay = EXPECT_FIRST_MS * 2 ** exp.tries++;
+      again = again === undefined ? delay : Math.min(again, delay);
+    }
+    this.expectRetryMs = again;
   }
 
   /** Ends the event stream; with `retry`, opens it again after the backoff. */

@@ -198,6 +198,30 @@ describe('ContainersSource (fake Engine)', () => {
     await until(() => fake.listCalls > polls, 2_000);
   });
 
+  it('an event the Engine’s list has not caught up with yet is read again until it shows, with backoff', async () => {
+    const fake = new FakeDocker();
+    const { src, of } = makeSource(fake, { intervalMs: 60_000, eventDebounceMs: 10 });
+    src.start();
+    await until(() => src.eventStreamOpen && of('containers').length >= 1);
+    await sleep(50);
+    const polls = fake.listCalls;
+    // dockerd sends "die" before its list says so: the first refresh still reads "running".
+    fake.streams[0]!.write(JSON.stringify({ Type: 'container', Action: 'die', Actor: { ID: 'c1', Attributes: { name: 'shop-api-1' } } }) + '\n');
+    await until(() => fake.listCalls > polls);
+    await sleep(100);
+    expect(of('containers').at(-1)!.rows[0]!.state).toBe('running');
+    // Still "running" for a while: read again at 0.25, 0.75, 1.75 s… not in a tight loop.
+    await sleep(1_400);
+    expect(fake.listCalls - polls).toBeGreaterThanOrEqual(2);
+    expect(fake.listCalls - polls).toBeLessThanOrEqual(4);
+    fake.state = 'exited';
+    // Well within the 60 s interval: only the event's retries can bring this.
+    await until(() => of('containers').at(-1)!.rows[0]!.state === 'exited', 5_000);
+    const settled = fake.listCalls;
+    await sleep(600);
+    expect(fake.listCalls).toBe(settled);
+  });
+
   it('a burst of events is answered by one refresh', async () => {
     const fake = new FakeDocker();
     const { src, of } = makeSource(fake, { intervalMs: 60_000, eventDebounceMs: 30 });
