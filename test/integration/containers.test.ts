@@ -160,15 +160,16 @@ describe('containers source on a real dockerd', () => {
 
     const t0 = performance.now();
     await dockerd.dockerOk(['kill', 'shop-worker-2']);
-    // 20 s, not 10: a loaded CI machine once took longer to inspect the containers after the event.
-    const rows = await w.rowsWhere('worker-2 exited', (rs) => w.row(rs, 'shop-worker-2')?.state === 'exited', { since: t0, timeoutMs: 20_000 });
+    // dockerd sends "die" before its container list says so: a refresh racing it reads "running",
+    // and the source reads again (it once showed the dead container running until the next poll).
+    const rows = await w.rowsWhere('worker-2 exited', (rs) => w.row(rs, 'shop-worker-2')?.state === 'exited', { since: t0, timeoutMs: 10_000 });
     // The poll interval is 60 s and rowsWhere gives up after 20 s: only the event stream can have
     // brought this update in time (the latency itself is the benchmark's business, not a test's).
     expect(w.row(rows, 'shop-worker-2')!.exitCode).toBe(137);
     const evs = w.events.filter((e) => e.type === 'container-event' && e.name === 'shop-worker-2');
     expect(evs.map((e) => (e as { action: string }).action)).toEqual(expect.arrayContaining(['kill', 'die']));
-    // Refreshed by the events, not by the 30 s timer.
-    expect(w.events.filter((e) => e.type === 'containers').length - polls).toBeLessThanOrEqual(3);
+    // Refreshed by the events (one per burst, and at most 5 reads again while the list lags), not by the timer.
+    expect(w.events.filter((e) => e.type === 'containers').length - polls).toBeLessThanOrEqual(7);
     await w.src.stop();
     await dockerd.dockerOk(['rm', '-f', 'shop-worker-2']);
   });
