@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../util/zod-en.js';
 
 /** Everything that happens in an incident is one of these, appended to its journal. */
 
@@ -12,7 +13,7 @@ export type Role = (typeof ROLES)[number];
 const sev = z.union([z.literal(1), z.literal(2), z.literal(3)]);
 const base = {
   v: z.literal(1),
-  seq: z.number().int().positive(),
+  seq: z.number().check(z.int(), z.positive()),
   /** ISO 8601 with the offset of the machine that wrote it. */
   at: z.string(),
   /** user@host of whoever did it. */
@@ -20,8 +21,8 @@ const base = {
 };
 
 export const incidentEventSchema = z.discriminatedUnion('type', [
-  z.object({ ...base, type: z.literal('declared'), id: z.string(), sev, title: z.string(), symptom: z.string().default(''), service: z.string().default(''), env: z.string().default('') }),
-  z.object({ ...base, type: z.literal('severity-changed'), from: sev, to: sev, reason: z.string().default('') }),
+  z.object({ ...base, type: z.literal('declared'), id: z.string(), sev, title: z.string(), symptom: z._default(z.string(), ''), service: z._default(z.string(), ''), env: z._default(z.string(), '') }),
+  z.object({ ...base, type: z.literal('severity-changed'), from: sev, to: sev, reason: z._default(z.string(), '') }),
   z.object({ ...base, type: z.literal('phase-changed'), from: z.enum(PHASES), to: z.enum(PHASES) }),
   z.object({ ...base, type: z.literal('role-assigned'), role: z.enum(ROLES), who: z.string() }),
   z.object({ ...base, type: z.literal('note'), text: z.string() }),
@@ -30,14 +31,14 @@ export const incidentEventSchema = z.discriminatedUnion('type', [
     type: z.literal('update-sent'),
     kind: z.enum(['update', 'resolved']),
     text: z.string(),
-    fields: z.record(z.string(), z.string()).default({}),
+    fields: z._default(z.record(z.string(), z.string()), {}),
     /** Where it went: the webhook, the clipboard (OSC 52), or only recorded. */
     via: z.array(z.enum(['webhook', 'clipboard', 'recorded'])),
-    error: z.string().optional(),
+    error: z.optional(z.string()),
   }),
-  z.object({ ...base, type: z.literal('runbook-opened'), runbook: z.string(), title: z.string(), file: z.string().default('') }),
-  z.object({ ...base, type: z.literal('step-done'), runbook: z.string(), step: z.string(), text: z.string().default('') }),
-  z.object({ ...base, type: z.literal('step-skipped'), runbook: z.string(), step: z.string(), text: z.string().default(''), reason: z.string() }),
+  z.object({ ...base, type: z.literal('runbook-opened'), runbook: z.string(), title: z.string(), file: z._default(z.string(), '') }),
+  z.object({ ...base, type: z.literal('step-done'), runbook: z.string(), step: z.string(), text: z._default(z.string(), '') }),
+  z.object({ ...base, type: z.literal('step-skipped'), runbook: z.string(), step: z.string(), text: z._default(z.string(), ''), reason: z.string() }),
   z.object({
     ...base,
     type: z.literal('step-ran'),
@@ -45,25 +46,25 @@ export const incidentEventSchema = z.discriminatedUnion('type', [
     step: z.string(),
     command: z.string(),
     target: z.string(),
-    code: z.number().int().nullable(),
+    code: z.nullable(z.number().check(z.int())),
     durationMs: z.number(),
     tail: z.array(z.string()),
-    error: z.string().optional(),
+    error: z.optional(z.string()),
   }),
-  z.object({ ...base, type: z.literal('action'), action: z.string(), subject: z.string(), ok: z.boolean(), detail: z.string().default('') }),
+  z.object({ ...base, type: z.literal('action'), action: z.string(), subject: z.string(), ok: z.boolean(), detail: z._default(z.string(), '') }),
   z.object({
     ...base,
     type: z.literal('verified'),
     green: z.boolean(),
     checks: z.array(z.object({ name: z.string(), ok: z.boolean(), detail: z.string() })),
-    override: z.string().optional(),
+    override: z.optional(z.string()),
   }),
   z.object({
     ...base,
     type: z.literal('resolved'),
-    rootCause: z.string().default(''),
-    impact: z.string().default(''),
-    dataLoss: z.string().default('no'),
+    rootCause: z._default(z.string(), ''),
+    impact: z._default(z.string(), ''),
+    dataLoss: z._default(z.string(), 'no'),
   }),
   z.object({ ...base, type: z.literal('postmortem-written'), path: z.string() }),
 ]);

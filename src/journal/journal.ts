@@ -1,6 +1,6 @@
 import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync, writeSync, ftruncateSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 
 /**
  * An append-only journal: one JSON object per line, each written and fsynced before `append`
@@ -25,7 +25,7 @@ export interface ReadResult<E> {
  * Reads and validates a journal. A torn last line (no newline at the end: the process died while
  * writing it) is moved to `<file>.torn-<n>` and cut from the journal so appends go on cleanly.
  */
-export function readJournal<S extends z.ZodType>(file: string, schema: S, opts: { repair?: boolean } = {}): ReadResult<z.output<S>> {
+export function readJournal<S extends z.ZodMiniType>(file: string, schema: S, opts: { repair?: boolean } = {}): ReadResult<z.output<S>> {
   if (!existsSync(file)) return { events: [], problems: [] };
   const text = readFileSync(file, 'utf8');
   const events: z.output<S>[] = [];

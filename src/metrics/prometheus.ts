@@ -1,7 +1,8 @@
 // Prometheus HTTP API client (instant and range queries), through the target: over SSH the request
 // is made from the server, so a Prometheus on its 127.0.0.1 is reachable.
 
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../util/zod-en.js';
 import type { Target } from '../targets/target.js';
 import { describeNetError, httpGet } from '../sources/http-via-target.js';
 
@@ -38,20 +39,20 @@ const sampleValue = z.tuple([z.number(), z.string()]);
 const metric = z.record(z.string(), z.string());
 const vectorData = z.object({
   resultType: z.literal('vector'),
-  result: z.array(z.object({ metric, value: sampleValue.optional(), histogram: z.unknown().optional() })),
+  result: z.array(z.object({ metric, value: z.optional(sampleValue), histogram: z.optional(z.unknown()) })),
 });
 const scalarData = z.object({ resultType: z.literal('scalar'), result: sampleValue });
 const stringData = z.object({ resultType: z.literal('string'), result: sampleValue });
 const matrixData = z.object({
   resultType: z.literal('matrix'),
-  result: z.array(z.object({ metric, values: z.array(sampleValue).optional(), histograms: z.unknown().optional() })),
+  result: z.array(z.object({ metric, values: z.optional(z.array(sampleValue)), histograms: z.optional(z.unknown()) })),
 });
 const successBody = z.object({
   status: z.literal('success'),
   data: z.discriminatedUnion('resultType', [vectorData, scalarData, stringData, matrixData]),
-  warnings: z.array(z.string()).optional(),
+  warnings: z.optional(z.array(z.string())),
 });
-const errorBody = z.object({ status: z.literal('error'), errorType: z.string().optional(), error: z.string().optional() });
+const errorBody = z.object({ status: z.literal('error'), errorType: z.optional(z.string()), error: z.optional(z.string()) });
 
 /** A Prometheus sample value string → number ("+Inf" is not something Number() reads). */
 export function promNumber(s: string): number {

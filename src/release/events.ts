@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../util/zod-en.js';
 
 /** A release is its journal: every phase, decision and result, appended and fsynced. */
 
@@ -7,14 +8,14 @@ export type Verdict = (typeof VERDICTS)[number];
 export const RELEASE_PHASES = ['gate', 'strategy', 'execute', 'smoke', 'watch', 'commit', 'rollback', 'done'] as const;
 export type ReleasePhase = (typeof RELEASE_PHASES)[number];
 
-const base = { v: z.literal(1), seq: z.number().int().positive(), at: z.string(), by: z.string() };
+const base = { v: z.literal(1), seq: z.number().check(z.int(), z.positive()), at: z.string(), by: z.string() };
 const check = z.object({ name: z.string(), status: z.enum(['pass', 'block', 'warn']), detail: z.string() });
 const metricValue = z.union([z.number(), z.null(), z.object({ error: z.string() })]);
 
 export const releaseEventSchema = z.discriminatedUnion('type', [
   z.object({ ...base, type: z.literal('started'), id: z.string(), version: z.string(), env: z.string(), previous: z.string(), report: z.string(), watch: z.object({ durationMs: z.number(), intervalMs: z.number() }) }),
-  z.object({ ...base, type: z.literal('gate'), checks: z.array(check), blocking: z.boolean(), summary: z.array(z.string()).default([]) }),
-  z.object({ ...base, type: z.literal('decision'), gate: z.string(), choice: z.string(), reason: z.string().optional() }),
+  z.object({ ...base, type: z.literal('gate'), checks: z.array(check), blocking: z.boolean(), summary: z._default(z.array(z.string()), []) }),
+  z.object({ ...base, type: z.literal('decision'), gate: z.string(), choice: z.string(), reason: z.optional(z.string()) }),
   z.object({ ...base, type: z.literal('phase'), phase: z.enum(RELEASE_PHASES) }),
   z.object({ ...base, type: z.literal('strategy'), strategy: z.string() }),
   z.object({
@@ -22,15 +23,15 @@ export const releaseEventSchema = z.discriminatedUnion('type', [
     type: z.literal('command'),
     purpose: z.enum(['deploy', 'rollback', 'current', 'backup', 'smoke']),
     command: z.string(),
-    code: z.number().int().nullable(),
+    code: z.nullable(z.number().check(z.int())),
     durationMs: z.number(),
     tail: z.array(z.string()),
-    error: z.string().optional(),
+    error: z.optional(z.string()),
   }),
   z.object({ ...base, type: z.literal('smoke'), name: z.string(), ok: z.boolean(), detail: z.string(), round: z.enum(['release', 'rollback']) }),
-  z.object({ ...base, type: z.literal('baseline'), metrics: z.record(z.string(), z.object({ mean: z.number().nullable(), samples: z.number() })), source: z.string() }),
+  z.object({ ...base, type: z.literal('baseline'), metrics: z.record(z.string(), z.object({ mean: z.nullable(z.number()), samples: z.number() })), source: z.string() }),
   z.object({ ...base, type: z.literal('sample'), window: z.enum(['watch', 'mini']), metrics: z.record(z.string(), metricValue), health: z.record(z.string(), z.boolean()) }),
-  z.object({ ...base, type: z.literal('watch-decision'), window: z.enum(['watch', 'mini']), kind: z.string(), reasons: z.array(z.string()).default([]) }),
+  z.object({ ...base, type: z.literal('watch-decision'), window: z.enum(['watch', 'mini']), kind: z.string(), reasons: z._default(z.array(z.string()), []) }),
   z.object({ ...base, type: z.literal('verdict'), verdict: z.enum(VERDICTS), reason: z.string() }),
   z.object({ ...base, type: z.literal('note'), text: z.string() }),
 ]);

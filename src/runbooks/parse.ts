@@ -14,7 +14,8 @@ import { fromMarkdown } from 'mdast-util-from-markdown';
 import { gfmTaskListItemFromMarkdown } from 'mdast-util-gfm-task-list-item';
 import { gfmTaskListItem } from 'micromark-extension-gfm-task-list-item';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../util/zod-en.js';
 import { closest, editDistance } from '../util/closest.js';
 import type { ParseResult, Problem, Runbook, Section, SectionKey, Severity, Step, StepCommand, StepSection } from './types.js';
 
@@ -59,9 +60,9 @@ const HUBOPS_VAR_RE = /\$\{?(HUBOPS_[A-Z0-9_]+)/g;
 // Front matter
 
 const stringList = (what: string) =>
-  z.preprocess(
-    (v) => (v === null ? [] : typeof v === 'string' ? [v] : v),
-    z.array(z.string({ error: `each entry of ${what} must be text` }).min(1, { error: `${what} entries must not be empty` }), {
+  z.pipe(
+    z.transform((v: unknown) => (v === null ? [] : typeof v === 'string' ? [v] : v)),
+    z.array(z.string({ error: `each entry of ${what} must be text` }).check(z.minLength(1, { error: `${what} entries must not be empty` })), {
       error: `expected a list of ${what}, e.g. [a, b]`,
     }),
   );
@@ -69,28 +70,28 @@ const stringList = (what: string) =>
 export const frontMatterSchema = z.object({
   id: z
     .string({ error: 'expected an id such as disk-full' })
-    .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, { error: 'id must be a slug: lower-case letters, digits and single dashes, e.g. disk-full' }),
-  title: z.string({ error: 'expected a title (text)' }).trim().min(1, { error: 'title must not be empty' }),
-  severity: z.preprocess(
-    (v) => (typeof v === 'number' ? [v] : v),
+    .check(z.regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, { error: 'id must be a slug: lower-case letters, digits and single dashes, e.g. disk-full' })),
+  title: z.string({ error: 'expected a title (text)' }).check(z.trim(), z.minLength(1, { error: 'title must not be empty' })),
+  severity: z.pipe(
+    z.transform((v: unknown) => (typeof v === 'number' ? [v] : v)),
     z
       .array(z.literal([1, 2, 3], { error: 'a severity is 1, 2 or 3' }), {
         error: 'expected a severity (1, 2 or 3) or a list of them, e.g. [1, 2]',
       })
-      .min(1, { error: 'list at least one severity' }),
+      .check(z.minLength(1, { error: 'list at least one severity' })),
   ),
   services: stringList('service names'),
   tags: stringList('tags'),
-  summary: z.string({ error: 'expected a one-line summary (text)' }).optional(),
-  env: z.preprocess(
-    (v) => v ?? undefined,
-    z
-      .record(
-        z.string().regex(ENV_NAME_RE, { error: 'environment variable names are upper-case, e.g. HUBOPS_SERVICE' }),
+  summary: z.optional(z.string({ error: 'expected a one-line summary (text)' })),
+  env: z.pipe(
+    z.transform((v: unknown) => v ?? undefined),
+    z.optional(
+      z.record(
+        z.string().check(z.regex(ENV_NAME_RE, { error: 'environment variable names are upper-case, e.g. HUBOPS_SERVICE' })),
         z.string({ error: 'describe each variable in a line of text' }),
         { error: 'expected a mapping of VARIABLE: description' },
-      )
-      .optional(),
+      ),
+    ),
   ),
 });
 

@@ -1,30 +1,32 @@
 // Watch events as journal lines: a zod schema to read them back (every journal line is checked
 // before it is replayed), and a helper that makes an event safe to write as JSON.
 
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../../util/zod-en.js';
 import type { WatchEvent } from './engine.js';
 
-const ms = z.number().finite().nonnegative();
-const multiple = z.number().positive();
+// (classic zod's `.finite()` was a no-op: numbers reject ±Infinity and NaN already)
+const ms = z.number().check(z.nonnegative());
+const multiple = z.number().check(z.positive());
 const metricValue = z.union([z.number(), z.null(), z.object({ error: z.string() })]);
 
 const watchConfigSchema = z.object({
   duration: ms,
-  interval: z.number().positive(),
+  interval: z.number().check(z.positive()),
   noDataGrace: ms,
-  consecutiveErrors: z.number().int().positive(),
-  hard: z.object({ errorRate: multiple, p99: multiple, healthFailures: z.number().int().positive() }),
+  consecutiveErrors: z.number().check(z.int(), z.positive()),
+  hard: z.object({ errorRate: multiple, p99: multiple, healthFailures: z.number().check(z.int(), z.positive()) }),
   soft: z.object({ errorRate: multiple, p99: multiple }),
-  metrics: z
-    .record(
+  metrics: z.optional(
+    z.record(
       z.string(),
-      z.object({ critical: z.boolean().optional(), floor: z.number().nonnegative().optional(), soft: multiple.optional(), hard: multiple.optional() }),
-    )
-    .optional(),
-  checks: z.record(z.string(), z.object({ critical: z.boolean().optional() })).optional(),
-  countdown: ms.optional(),
-  silenceLimit: z.number().int().positive().optional(),
-  softPolicy: z.enum(['gate', 'continue', 'rollback', 'hard']).optional(),
+      z.object({ critical: z.optional(z.boolean()), floor: z.optional(z.number().check(z.nonnegative())), soft: z.optional(multiple), hard: z.optional(multiple) }),
+    ),
+  ),
+  checks: z.optional(z.record(z.string(), z.object({ critical: z.optional(z.boolean()) }))),
+  countdown: z.optional(ms),
+  silenceLimit: z.optional(z.number().check(z.int(), z.positive())),
+  softPolicy: z.optional(z.enum(['gate', 'continue', 'rollback', 'hard'])),
 });
 
 const sampleSchema = z.object({
@@ -37,7 +39,7 @@ export const watchEventSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('start'),
     at: z.number(),
-    baseline: z.record(z.string(), z.object({ mean: z.number(), count: z.number().int().nonnegative() })),
+    baseline: z.record(z.string(), z.object({ mean: z.number(), count: z.number().check(z.int(), z.nonnegative()) })),
     config: watchConfigSchema,
   }),
   z.object({ type: z.literal('sample'), at: z.number(), sample: sampleSchema }),
@@ -46,7 +48,7 @@ export const watchEventSchema = z.discriminatedUnion('type', [
     type: z.literal('gate-answer'),
     at: z.number(),
     answer: z.enum(['continue', 'rollback', 'extend']),
-    minutes: z.number().positive().optional(),
+    minutes: z.optional(z.number().check(z.positive())),
     by: z.string(),
   }),
   z.object({ type: z.literal('countdown-stopped'), at: z.number(), by: z.string() }),
