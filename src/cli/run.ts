@@ -67,7 +67,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   }
 
   if (args.command.name === 'check' && args.values.schema) {
-    const { configJsonSchema } = await import('../config/schema.js');
+    const { configJsonSchema } = await import('../config/json-schema.js');
     say(JSON.stringify(configJsonSchema(), null, 2));
     return EXIT.ok;
   }

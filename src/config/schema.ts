@@ -213,7 +213,3 @@ export type HealthCheck = z.output<typeof healthCheckSchema>;
 export type LogSource = z.output<typeof logSourceSchema>;
 export type Metrics = z.output<typeof metricsSchema>;
 export type WatchConfig = z.output<typeof watchSchema>;
-
-export function configJsonSchema(): object {
-  return z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' });
-}

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { parseConfigText, findConfigFile, formatProblem, pickEnvironment } from '../../src/config/load.js';
 import { parseDuration, formatDuration } from '../../src/config/duration.js';
-import { configJsonSchema } from '../../src/config/schema.js';
+import { configJsonSchema } from '../../src/config/json-schema.js';
 
 const sample = readFileSync(new URL('../../examples/shop/hubops.yaml', import.meta.url), 'utf8');
 const ISSUE_EXAMPLE = `project: shop
