@@ -8,27 +8,63 @@
 // first frame. The bundle's banner already defines `require` (createRequire) in every chunk.
 //
 // Each imported built-in becomes a small module: `export default` is the module object itself, and
-// each named export is one of its plain data properties, read once at load. Accessor properties are
-// left out, so that nothing is created by being listed; an import of one fails the build naming it.
-import { builtinModules, createRequire } from 'node:module';
+// each named export is one of its data properties, read once at load. Accessors, and lazy exports
+// that load much (see PROBE), are left out, so that nothing costly runs by being listed; an import
+// of one fails the build, naming it.
+import { execFile } from 'node:child_process';
+import { builtinModules } from 'node:module';
+import { promisify } from 'node:util';
 
-const require = createRequire(import.meta.url);
+const run = promisify(execFile);
 const NS = 'hubops-builtin-require';
 const IDENT = /^[A-Za-z_$][\w$]*$/;
+const exportsCache = new Map();
 
-/** The built-in's exportable names: own enumerable data properties that are valid identifiers. */
-export function dataExports(id) {
-  const mod = require(id);
-  return Object.keys(Object.getOwnPropertyDescriptors(mod)).filter((k) => {
-    const d = Object.getOwnPropertyDescriptor(mod, k);
-    return d && 'value' in d && d.enumerable && IDENT.test(k) && k !== 'default';
-  });
+// In a fresh Node: which of the module's keys can be read at start-up for nothing. Some exports are
+// lazy: V8 "lazy data properties" that look like data but load modules the first time they are read
+// (util.diff loads the diff engine, 23 modules, which creates stderr on the way). Reading a
+// descriptor is a read, so each key is read in turn, counting the modules it loads: one that loads
+// more than LAZY_MODULES_OK is left out (util.parseArgs, 2 modules, is kept: the CLI imports it).
+// A second pass, without the left-out keys, checks that no kept key relied on what they loaded.
+const LAZY_MODULES_OK = 2;
+const PROBE = `
+const [id, skip] = [process.argv[1], new Set(JSON.parse(process.argv[2]))];
+const m = require(id);
+const keep = [], heavy = [];
+for (const k of Object.keys(m)) {
+  if (skip.has(k)) continue;
+  const n = process.moduleLoadList.length;
+  const d = Object.getOwnPropertyDescriptor(m, k);
+  if (process.moduleLoadList.length - n > ${LAZY_MODULES_OK} || !d || !('value' in d) || !d.enumerable) heavy.push(k);
+  else keep.push(k);
+}
+require('fs').writeSync(1, JSON.stringify({ keep, heavy }));
+`;
+
+/** The built-in's exportable names: plain enumerable data properties that are valid identifiers. */
+export async function dataExports(id) {
+  if (!exportsCache.has(id)) {
+    exportsCache.set(
+      id,
+      (async () => {
+        const skip = [];
+        for (let pass = 0; pass < 5; pass++) {
+          const { stdout } = await run(process.execPath, ['-e', PROBE, id, JSON.stringify(skip)], { encoding: 'utf8' });
+          const { keep, heavy } = JSON.parse(stdout);
+          if (heavy.length === 0) return keep.filter((k) => IDENT.test(k) && k !== 'default');
+          skip.push(...heavy);
+        }
+        throw new Error(`builtin-requires: the exports of ${id} did not settle`);
+      })(),
+    );
+  }
+  return exportsCache.get(id);
 }
 
 /** The source of the stand-in module for built-in `id` (e.g. 'node:fs'). */
-export function builtinModuleSource(id) {
+export async function builtinModuleSource(id) {
   const lines = [`const m = require(${JSON.stringify(id)});`, 'export default m;'];
-  for (const k of dataExports(id)) lines.push(`export const ${k} = m.${k};`);
+  for (const k of await dataExports(id)) lines.push(`export const ${k} = m.${k};`);
   return lines.join('\n') + '\n';
 }
 
@@ -45,7 +81,7 @@ export function builtinRequires() {
         if (bare === 'module') return undefined;
         return { path: `node:${bare}`, namespace: NS };
       });
-      build.onLoad({ filter: /.*/, namespace: NS }, (args) => ({ contents: builtinModuleSource(args.path), loader: 'js' }));
+      build.onLoad({ filter: /.*/, namespace: NS }, async (args) => ({ contents: await builtinModuleSource(args.path), loader: 'js' }));
     },
   };
 }

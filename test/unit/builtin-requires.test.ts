@@ -1,7 +1,8 @@
 // The build reaches Node's built-ins through require (scripts/builtin-requires.mjs): what a bundled
 // module imports must be the very same functions and objects as Node's own, and the bundle must
 // not import a built-in as ESM (which reads every export, getters included).
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -53,10 +54,23 @@ describe('built-ins through require', () => {
     expect((await m.later()).default).toBe((await import('node:os')).default);
   });
 
-  it('leaves accessors out (listing them would create what they guard): importing one fails the build, naming it', async () => {
-    expect(dataExports('node:process')).not.toContain('stdout');
-    expect(dataExports('node:fs')).not.toContain('promises');
-    expect(dataExports('node:fs')).toContain('readFileSync');
+  it('leaves out accessors and lazy exports that load much (listing them would load it): importing one fails the build, naming it', async () => {
+    expect(await dataExports('node:process')).not.toContain('stdout');
+    expect(await dataExports('node:fs')).not.toContain('promises');
+    expect(await dataExports('node:fs')).toContain('readFileSync');
+    // util.diff looks like data but loads the diff engine (and creates stderr) when first read.
+    expect(await dataExports('node:util')).not.toContain('diff');
+    expect(await dataExports('node:util')).toContain('parseArgs');
     await expect(bundle('getter', "import { stdout } from 'node:process'; export { stdout };")).rejects.toThrow(/No matching export .* "stdout"/);
+  });
+
+  it('a bundle importing from node:util does not load the diff engine at start-up (an ESM import of util does)', async () => {
+    const out = await bundle('lazy', "import { inspect, parseArgs } from 'node:util';\nvoid inspect; void parseArgs;\nprocess.stdout.write(String(process.moduleLoadList.some((m) => m.endsWith('internal/util/diff'))));\n");
+    const ours = execFileSync(process.execPath, [out.file], { encoding: 'utf8' });
+    expect(ours).toBe('false');
+    const plain = path.join(dir, 'plain.mjs');
+    writeFileSync(plain, "import { inspect } from 'node:util';\nvoid inspect;\nprocess.stdout.write(String(process.moduleLoadList.some((m) => m.endsWith('internal/util/diff'))));\n");
+    // The reason for the plugin: Node's ESM facade reads every export.
+    expect(execFileSync(process.execPath, [plain], { encoding: 'utf8' })).toBe('true');
   });
 });
