@@ -44,10 +44,14 @@ export interface ReleaseOptions {
   repoDir?: string;
   /** Shorter windows (tests, the demo): override the environment's watch duration and interval. */
   watch?: { durationMs?: number; intervalMs?: number };
-  /** Before-deploy baseline period for a scrape source: how many samples to take. */
+  /** The baseline read without Prometheus history (a scrape source): how many readings, each a rate (default 3). */
   baselineSamples?: number;
   miniWatchMs?: number;
-  /** Set by the watch window: the pre-deploy baseline, which the mini watch after a rollback reuses. */
+  /**
+   * Set by the run: the baseline read before the deploy (in watch mode, at the start of the
+   * window), restored from the journal on a resume. The watch window and the mini watch after a
+   * rollback judge against it.
+   */
   releaseBaseline?: Baseline;
   resumeFile?: string;
   /** `watch`: only the watch window (after a deploy made by another tool), with the same rollback. */
@@ -139,6 +143,10 @@ export async function runRelease(o: ReleaseOptions): Promise<ReleaseResult> {
     say(`resuming release ${version} to ${o.envName} (was in phase ${lastPhase ?? 'gate'})`);
   }
   const j = journal!;
+  // A resumed release judges against the baseline it journaled before its deploy, in the watch
+  // window and in the mini watch after a rollback alike: never one read from what was deployed.
+  const journaled = releaseBaselineEvent(prior);
+  if (journaled) o.releaseBaseline = baselineOf(journaled);
   if (o.onEvent) {
     for (const e of j.events) o.onEvent(e);
     j.onRecord = o.onEvent;
@@ -194,8 +202,12 @@ export async function runRelease(o: ReleaseOptions): Promise<ReleaseResult> {
       j.record({ type: 'strategy', strategy });
       report.section('Phase 2 — strategy', [`${strategy}, chosen by ${by} at ${stamp()} (offered: ${rel.strategies.join(', ')}).`]);
 
-      // Phase 3: execute.
+      // Phase 3: execute. First the watch window's baseline, read while the old version still runs
+      // (after the phase mark: a crash while reading it resumes into a rollback, which is safe).
       phase('execute');
+      const pre = await readBaseline(env, target, watchSettings.interval, o.baselineSamples ?? 3, 'before-deploy', now, sleep, say);
+      const preEvent = recordBaseline(j, pre);
+      o.releaseBaseline = pre.baseline;
       let deployOk: { ok: boolean; why: string };
       if (strategy === 'manual') {
         const done = await o.answerer.manual([`deploy ${version} to ${o.envName} by hand`, 'check the service answers', `come back and answer done or failed`]);
@@ -204,7 +216,7 @@ export async function runRelease(o: ReleaseOptions): Promise<ReleaseResult> {
       } else {
         deployOk = await runCommand(j, target, 'deploy', renderCommand(rel.deploy, vars), rel.idleTimeout, say);
       }
-      report.section('Phase 3 — execute', [deployOk.why]);
+      report.section('Phase 3 — execute', [`${baselineLine(preEvent)}`, '', deployOk.why]);
       if (!deployOk.ok) return await rollback(deployOk.why);
 
       // Phase 4: smoke.
@@ -218,10 +230,9 @@ export async function runRelease(o: ReleaseOptions): Promise<ReleaseResult> {
       return await rollback(`interrupted during ${lastPhase}; state unknown`);
     }
 
-    // Phase 5: watch window.
+    // Phase 5: watch window (its phase mark is recorded when the window starts, which the resume replays from).
     if (lastPhase !== 'commit') {
-      if (lastPhase !== 'watch') phase('watch');
-      const outcome = await watchWindow(j, prior, watchSettings, 'watch', o, target, env, say, now, sleep, report, by);
+      const outcome = await watchWindow(j, prior, watchSettings, 'watch', o, target, env, say, now, sleep, report, by, lastPhase !== 'watch' ? () => phase('watch') : undefined);
       if (outcome.kind === 'rollback') return await rollback(outcome.reason);
       if (outcome.kind === 'skipped') {
         if (!watchOnly) await commit();
@@ -373,9 +384,10 @@ async function smokeTests(j: ReleaseJournal, target: Target, env: Environment, r
 type WatchOutcome = { kind: 'passed' } | { kind: 'rollback'; reason: string } | { kind: 'skipped'; reason: string };
 
 /**
- * The watch window: a baseline first (a Prometheus range before now, or a few samples when the
- * source is a scrape), then a sample every interval until the window ends, the engine deciding.
- * Resumed windows replay the samples already journaled; the gap counts as no data.
+ * The watch window: against the baseline read before the deploy (journaled; in watch mode, read
+ * now, as nothing earlier was seen), a sample every interval until the window ends, the engine
+ * deciding. Resumed windows replay the samples already journaled; the gap counts as no data.
+ * `begin` is called when the window starts (the runner records the phase mark there).
  */
 async function watchWindow(
   j: ReleaseJournal,
@@ -390,6 +402,7 @@ async function watchWindow(
   sleep: (ms: number) => Promise<void>,
   report: ReportWriter,
   by: string,
+  begin?: () => void,
 ): Promise<WatchOutcome> {
   const sampler = new WatchSampler(env, target, now);
   const names = sampler.configured();
@@ -400,13 +413,15 @@ async function watchWindow(
   };
   try {
     const events: WatchEvent[] = [];
-    const priorBaseline = prior.find((e): e is Extract<ReleaseEvent, { type: 'baseline' }> => e.type === 'baseline');
+    const recorded = releaseBaselineEvent(j.events);
+    const watchMark = [...prior].reverse().find((e) => e.type === 'phase' && e.phase === 'watch');
     let baseline: Baseline;
     let startAt: number;
-    if (window === 'watch' && priorBaseline) {
-      baseline = Object.fromEntries(Object.entries(priorBaseline.metrics).filter(([, v]) => v.mean !== null).map(([k, v]) => [k, { mean: v.mean!, count: v.samples }]));
+    if (window === 'watch' && recorded && watchMark) {
+      baseline = baselineOf(recorded);
       o.releaseBaseline = baseline;
-      startAt = Date.parse(priorBaseline.at);
+      // The window started at its phase mark (journals of older versions: at their baseline, read after it).
+      startAt = Math.max(Date.parse(watchMark.at), Date.parse(recorded.at));
       events.push({ type: 'start', at: startAt, baseline, config });
       // Samples and the answers given at gates, in journal order: the window resumes exactly.
       for (const e of prior) {
@@ -427,18 +442,33 @@ async function watchWindow(
       startAt = now();
       events.push({ type: 'start', at: startAt, baseline, config });
       report.section('Mini watch', [`Against the pre-deploy baseline, after ${formatDuration(2 * settings.interval)} of settling.`, '', ...describeRules(config, baseline).map((l) => `- ${l}`)]);
-    } else {
-      const b = await takeBaseline(sampler, settings.interval, o.baselineSamples ?? 3, now, sleep);
-      baseline = b.baseline;
-      j.record({ type: 'baseline', metrics: Object.fromEntries(names.map((n) => [n, { mean: baseline[n]?.mean ?? null, samples: baseline[n]?.count ?? 0 }])), source: b.source });
+    } else if (window === 'watch' && recorded) {
+      // The baseline was read before the deploy. A scrape source has no history: this window's
+      // sampler scrapes the new version once, and the window starts when a rate can be read.
+      baseline = baselineOf(recorded);
+      if (sampler.origin() === 'scrape' && names.length > 0) {
+        const wait = readingSpacing(settings.interval);
+        await sampler.sample();
+        say(`waiting ${formatDuration(wait)} before the watch window: a rate needs two scrapes of the new version, and this is its first`);
+        await sleep(wait);
+      }
+      begin?.();
       startAt = now();
-      if (window === 'watch') o.releaseBaseline = baseline;
       events.push({ type: 'start', at: startAt, baseline, config });
-      report.section(window === 'watch' ? 'Phase 5 — watch window' : 'Mini watch', [
-        `Baseline (${b.source}): ${names.map((n) => `${n} ${baseline[n] ? baseline[n]!.mean.toPrecision(3) : 'none'}`).join(', ')}.`,
-        '',
-        ...describeRules(config, baseline).map((l) => `- ${l}`),
-      ]);
+      report.section('Phase 5 — watch window', [baselineLine(recorded), '', ...describeRules(config, baseline).map((l) => `- ${l}`)]);
+    } else {
+      // Watch mode (the deploy was made by another tool: nothing earlier was seen), or no
+      // baseline on record (a resume of a release cut off before it had one): read one now.
+      const b = await takeBaseline(sampler, settings.interval, o.baselineSamples ?? 3, window === 'watch' ? 'window-start' : 'after-rollback', now, sleep, say);
+      baseline = b.baseline;
+      const event = recordBaseline(j, b);
+      if (window === 'watch') {
+        o.releaseBaseline = baseline;
+        begin?.();
+      }
+      startAt = now();
+      events.push({ type: 'start', at: startAt, baseline, config });
+      report.section(window === 'watch' ? 'Phase 5 — watch window' : 'Mini watch', [baselineLine(event), '', ...describeRules(config, baseline).map((l) => `- ${l}`)]);
     }
     let state: WatchState = replay(events, now());
     say(`${window === 'watch' ? 'watch window' : 'mini watch'}: ${formatDuration(settings.duration)} at ${formatDuration(settings.interval)} intervals`);
@@ -517,20 +547,98 @@ async function watchWindow(
   }
 }
 
-async function takeBaseline(sampler: WatchSampler, intervalMs: number, samples: number, now: () => number, sleep: (ms: number) => Promise<void>): Promise<{ baseline: Baseline; source: string }> {
+/** The baseline event a release is judged against: the first one journaled before any rollback (later ones belong to a mini watch). */
+export function releaseBaselineEvent(events: readonly ReleaseEvent[]): Extract<ReleaseEvent, { type: 'baseline' }> | undefined {
+  for (const e of events) {
+    if (e.type === 'phase' && e.phase === 'rollback') return undefined;
+    if (e.type === 'baseline') return e;
+  }
+  return undefined;
+}
+
+function baselineOf(e: Extract<ReleaseEvent, { type: 'baseline' }>): Baseline {
+  return Object.fromEntries(Object.entries(e.metrics).filter(([, v]) => v.mean !== null).map(([k, v]) => [k, { mean: v.mean!, count: v.samples }]));
+}
+
+type TakenBaseline = { baseline: Baseline; source: string; names: readonly string[] };
+
+function recordBaseline(j: ReleaseJournal, b: TakenBaseline): Extract<ReleaseEvent, { type: 'baseline' }> {
+  const metrics = Object.fromEntries(b.names.map((n) => [n, { mean: b.baseline[n]?.mean ?? null, samples: b.baseline[n]?.count ?? 0 }]));
+  return j.record({ type: 'baseline', metrics, source: b.source }) as Extract<ReleaseEvent, { type: 'baseline' }>;
+}
+
+/** `Baseline (source): errorRate 0.0102, p99 none.` for the report. */
+function baselineLine(e: Extract<ReleaseEvent, { type: 'baseline' }>): string {
+  const values = Object.entries(e.metrics).map(([n, v]) => `${n} ${v.mean !== null ? v.mean.toPrecision(3) : 'none'}`);
+  return `Baseline (${e.source}): ${values.join(', ') || 'no metrics configured'}.`;
+}
+
+/** A Prometheus baseline covers this many watch intervals before its end. */
+const BASELINE_RANGE_INTERVALS = 10;
+/**
+ * Longest wait between two baseline readings read one by one (a scrape source, or a Prometheus
+ * without the range), and between a scrape watch's first scrape and its window's start. The
+ * readings are taken before the deploy, while a person waits for it: at the 1 min default
+ * interval, three readings an interval apart would hold the deploy back three minutes. Each
+ * reading is a rate since the first scrape (up to the query's range), so three readings 20 s
+ * apart cover the last minute of the old version.
+ */
+export const MAX_READING_SPACING_MS = 20_000;
+
+export function readingSpacing(intervalMs: number): number {
+  return Math.min(intervalMs, MAX_READING_SPACING_MS);
+}
+
+/** A baseline with a sampler of its own, stopped once read (before the deploy: the watch window's sampler starts after it). */
+async function readBaseline(env: Environment, target: Target, intervalMs: number, samples: number, when: BaselineWhen, now: () => number, sleep: (ms: number) => Promise<void>, say: (l: string) => void): Promise<TakenBaseline> {
+  const sampler = new WatchSampler(env, target, now);
+  try {
+    return await takeBaseline(sampler, intervalMs, samples, when, now, sleep, say);
+  } finally {
+    await sampler.stop();
+  }
+}
+
+type BaselineWhen = 'before-deploy' | 'window-start' | 'after-rollback';
+
+/**
+ * Reads a baseline: the Prometheus range of the last 10 intervals when there is one, or else
+ * `samples` readings that each hold a value — from a scrape source, a first scrape primes the
+ * rates (a rate needs two scrapes), then a reading every `readingSpacing`. The source says when
+ * it was read, so the report never passes off an after-the-deploy baseline as a before one.
+ */
+async function takeBaseline(sampler: WatchSampler, intervalMs: number, samples: number, when: BaselineWhen, now: () => number, sleep: (ms: number) => Promise<void>, say: (l: string) => void): Promise<TakenBaseline> {
+  const names = sampler.configured();
+  if (names.length === 0) {
+    say('baseline: no metrics configured, none to read (the watch window judges the health checks)');
+    return { baseline: {}, source: 'no metrics configured', names };
+  }
+  const done = (b: TakenBaseline): TakenBaseline => {
+    say(`baseline (${b.source}): ${names.map((n) => `${n} ${b.baseline[n] ? b.baseline[n]!.mean.toPrecision(3) : 'none'}`).join(', ')}`);
+    return b;
+  };
   const end = now();
   try {
-    const range = await sampler.prometheusBaseline(end - 10 * intervalMs, end, intervalMs);
-    if (range && Object.values(range).some((v) => v.length > 0)) return { baseline: baselineFromValues(range), source: `Prometheus, ${10} intervals before the deploy window` };
+    const range = await sampler.prometheusBaseline(end - BASELINE_RANGE_INTERVALS * intervalMs, end, intervalMs);
+    if (range && Object.values(range).some((v) => v.length > 0)) {
+      const rangeWhen = when === 'before-deploy' ? 'before the deploy' : when === 'window-start' ? 'before the watch window (a deploy made just before it falls inside)' : 'before the mini watch (no pre-deploy baseline on record)';
+      return done({ baseline: baselineFromValues(range), source: `Prometheus, ${BASELINE_RANGE_INTERVALS} intervals (${formatDuration(BASELINE_RANGE_INTERVALS * intervalMs)}) ${rangeWhen}`, names });
+    }
   } catch {
-    /* fall back to sampling */
+    /* fall back to readings */
   }
+  const origin = sampler.origin();
+  const spacing = readingSpacing(intervalMs);
+  const scrape = origin === 'scrape';
+  const readWhen = when === 'before-deploy' ? 'before the deploy' : when === 'window-start' ? 'after the deploy (nothing from before it on record)' : 'after the rollback (no pre-deploy baseline on record)';
+  say(`baseline ${readWhen}: ${scrape ? 'a first scrape, then ' : ''}${samples} reading${samples === 1 ? '' : 's'} ${formatDuration(spacing)} apart (${formatDuration((scrape ? samples : samples - 1) * spacing)})${when === 'before-deploy' ? '; the deploy starts after them' : ''}`);
   const values: Record<string, number[]> = {};
+  // A scrape source's first answer holds no rate (one scrape): it only primes the window.
+  if (scrape) await sampler.sample();
   for (let i = 0; i < samples; i++) {
-    if (i > 0) await sleep(intervalMs);
+    if (scrape || i > 0) await sleep(spacing);
     const s = await sampler.sample();
     for (const [k, v] of Object.entries(s.metrics)) if (typeof v === 'number') (values[k] ??= []).push(v);
   }
-  return { baseline: baselineFromValues(values), source: `${samples} samples at the start of the window` };
+  return done({ baseline: baselineFromValues(values), source: `${samples} ${scrape ? 'scrape' : 'Prometheus'} reading${samples === 1 ? '' : 's'} ${formatDuration(spacing)} apart, ${readWhen}`, names });
 }
-

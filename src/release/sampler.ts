@@ -39,6 +39,12 @@ export class WatchSampler {
     if (e.type === 'source-error' && e.source !== 'host') this.last.errors.push(e.error);
   }
 
+  /** Where the metrics come from: Prometheus (which has history), a `/metrics` scrape (which has none before its first scrape), or nowhere. */
+  origin(): 'prometheus' | 'scrape' | undefined {
+    const m = this.env.metrics;
+    return m?.prometheus ? 'prometheus' : m?.scrape ? 'scrape' : undefined;
+  }
+
   configured(): (typeof WATCHED_METRICS)[number][] {
     const m = this.env.metrics;
     return m ? WATCHED_METRICS.filter((k) => m[k] !== undefined && (m.prometheus || m.scrape)) : [];

@@ -4,8 +4,9 @@
 // back, with the mini watch after the rollback passing.
 //
 // The watch here polls every 3 s (as the demo's end-to-end test does), the tightest the demo is
-// driven at: its baseline and first samples are rates over 3 and 6 s of a process the deploy has
-// just restarted. Each release gets a stack of its own.
+// driven at: its baseline is three rates over 3, 6 and 9 s of the old version, read before the
+// deploy, and its first samples are rates over 3 and 6 s of a process the deploy has just
+// restarted. Each release gets a stack of its own.
 
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -96,7 +97,8 @@ describe('demo releases', () => {
     const log = out.join('\n');
 
     const baseline = baselineOf(events);
-    // Read right after the deploy restarted the API (its counters at zero), over 3 and 6 s.
+    // Read from 1.4.0 before the deploy (journaled before the deploy command), over 3, 6 and 9 s.
+    expect(events.findIndex((e) => e.type === 'baseline'), log).toBeLessThan(events.findIndex((e) => e.type === 'command' && e.purpose === 'deploy'));
     expect(baseline.errorRate, log).toBeGreaterThan(BASE_ERROR_RATIO * 0.75);
     expect(baseline.errorRate!, log).toBeLessThan(BASE_ERROR_RATIO * 1.25);
     const watch = samples(events, 'watch');
