@@ -224,7 +224,14 @@ export async function runRelease(o: ReleaseOptions): Promise<ReleaseResult> {
       const smoke = await smokeTests(j, target, env, 'release', say);
       report.section('Phase 4 — smoke tests', smoke.lines.length ? smoke.lines : ['no smoke checks configured']);
       if (!smoke.ok) return await rollback(`smoke test failed: ${smoke.failed.join(', ')}`);
-    } else if (lastPhase && ['execute', 'smoke', 'rollback'].includes(lastPhase)) {
+    } else if (!lastPhase || lastPhase === 'gate' || lastPhase === 'strategy') {
+      // Cut off at the pre-release gate or the strategy choice: nothing was deployed, and an answer
+      // given to a gate that was never recorded as passed is not carried over. Going on to the
+      // watch window would "release" (commit, tag) a version that was never deployed.
+      const where = lastPhase === 'strategy' ? 'the strategy choice' : 'the pre-release gate';
+      report.section('Resumed', [`hubops stopped at ${where}, before anything was deployed: nothing to roll back.`]);
+      return finish('Aborted', `interrupted at ${where}, before the deploy; nothing was deployed (start the release again)`);
+    } else if (['execute', 'smoke', 'rollback'].includes(lastPhase)) {
       // Cut off mid-deploy or mid-smoke: what is deployed is unknown. Go back to known ground.
       report.section('Resumed', [`hubops stopped during ${lastPhase}; the state of ${o.envName} is unknown, so the release rolls back.`]);
       return await rollback(`interrupted during ${lastPhase}; state unknown`);

@@ -201,4 +201,35 @@ describe('hubops release on real parts', () => {
     expect(r.code).toBe(1);
     expect(readFileSync(join(server, 'VERSION'), 'utf8')).toBe('1.0.0');
   }, 60_000);
+
+  it('cut off at the pre-release gate or the strategy choice, --resume aborts: nothing was deployed, nothing is tagged', async () => {
+    for (const [cut, where] of [
+      ['gate', 'the pre-release gate'],
+      ['strategy', 'the strategy choice'],
+    ] as const) {
+      const { dir, server } = project();
+      // A run stopped at the gate journals started, gate, decision, verdict. A kill -9 while the gate
+      // (or the strategy question) waited leaves a prefix of that journal: made here by cutting it.
+      const stopped = await hubops(dir, ['release', '--plain', '--env', 'prod']);
+      expect(stopped.out).toContain('verdict: Aborted');
+      const journalDir = join(dir, '.hubops', 'releases');
+      const [file] = readdirSync(journalDir).filter((f) => f.endsWith('.jsonl'));
+      const lines = readFileSync(join(journalDir, file!), 'utf8').trim().split('\n');
+      const started = lines.findIndex((l) => JSON.parse(l).type === 'started');
+      const kept = lines.slice(0, started + 1);
+      if (cut === 'strategy') {
+        const s = JSON.parse(lines[started]!) as { v: number; seq: number; at: string; by: string };
+        kept.push(JSON.stringify({ v: s.v, seq: s.seq + 1, at: s.at, by: s.by, type: 'phase', phase: 'strategy' }));
+      }
+      writeFileSync(join(journalDir, file!), kept.join('\n') + '\n');
+
+      const r = await hubops(dir, ['release', '--resume', ...FLAGS]);
+      expect(r.out).toContain(`verdict: Aborted — interrupted at ${where}, before the deploy`);
+      expect(r.code).toBe(1);
+      expect(readFileSync(join(server, 'VERSION'), 'utf8')).toBe('1.0.0');
+      expect(git(dir, 'tag', '--list', 'v1.1.0')).toBe('');
+      const events = readFileSync(join(journalDir, file!), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string });
+      expect(events.some((e) => e.type === 'command' || e.type === 'sample')).toBe(false);
+    }
+  }, 120_000);
 });
