@@ -108,6 +108,9 @@ export async function openConsole(ctx: ConsoleContext): Promise<number> {
     },
   );
   session.start();
+  // The first frame is out: write the compiled code the start-up used to the compile cache now
+  // (bin/hubops), rather than at exit, which a kill -9 or a lost SSH session never reaches.
+  setImmediate(() => process.getBuiltinModule?.('node:module')?.flushCompileCache?.());
   if (process.env.HUBOPS_TEST_CRASH_AFTER_MS) {
     // For the end-to-end test of terminal restoration after a crash; never set in normal use.
     setTimeout(() => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 
@@ -34,6 +34,16 @@ describe('hubops CLI', () => {
     for (const c of ['demo', 'incident', 'release', 'watch', 'runbook', 'postmortem', 'status', 'check']) expect(help.out).toContain(`  ${c} `);
     expect(hubops(['check', '--help']).out).toContain('--connect');
     expect(hubops(['help', 'release']).out).toContain('Usage: hubops release');
+  });
+
+  it('keeps compiled code in the user’s cache folder between runs, unless NODE_DISABLE_COMPILE_CACHE is set', () => {
+    const cache = mkdtempSync(join(tmpdir(), 'hubops-cache-'));
+    const files = (d: string): string[] => (existsSync(d) ? readdirSync(d, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name) : []);
+    expect(hubops(['--version'], { env: { XDG_CACHE_HOME: cache } }).code).toBe(0);
+    expect(files(join(cache, 'hubops', 'v8-code')).length).toBeGreaterThan(0);
+    const off = mkdtempSync(join(tmpdir(), 'hubops-cache-'));
+    expect(hubops(['--version'], { env: { XDG_CACHE_HOME: off, NODE_DISABLE_COMPILE_CACHE: '1' } }).code).toBe(0);
+    expect(files(join(off, 'hubops'))).toEqual([]);
   });
 
   it('lists no command as unbuilt', () => {
