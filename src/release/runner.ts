@@ -10,7 +10,7 @@ import type { Target } from '../targets/target.js';
 import { loadTemplate } from '../templates/load.js';
 import { renderTemplate } from '../templates/templates.js';
 import { applyOverride, assembleGate, type CheckName, type GateReport } from './gate/gate.js';
-import { collectGateInputs, tagRelease, writeChangelog } from './gate/collect.js';
+import { collectGateInputs, commitChangelog, tagRelease, writeChangelog } from './gate/collect.js';
 import { promoteUnreleased } from './gate/changelog.js';
 import type { VersionRequest } from './gate/commits.js';
 import type { ReleaseEvent, ReleasePhase, Verdict } from './events.js';
@@ -268,19 +268,27 @@ export async function runRelease(o: ReleaseOptions): Promise<ReleaseResult> {
     } catch (err) {
       lines.push(`CHANGELOG.md not updated: ${(err as Error).message}`);
     }
+    // Committed before tagging: the tag holds the changelog, and the next gate finds a clean tree.
+    try {
+      const subject = await commitChangelog(repoDir, 'CHANGELOG.md', version);
+      if (subject) lines.push(`CHANGELOG.md committed: ${subject}.`);
+    } catch (err) {
+      lines.push(`CHANGELOG.md not committed (commit it before the next release): ${(err as Error).message}`);
+    }
     try {
       const tag = await tagRelease(repoDir, version, `Release ${version} to ${o.envName}`);
       lines.push(`Tagged ${tag}.`);
     } catch (err) {
       lines.push(`Tag not created: ${(err as Error).message}`);
     }
+    const said = lines.length;
     try {
       const t = await loadTemplate('release-announcement', o.loaded.paths.templateDir ? [o.loaded.paths.templateDir] : []);
       lines.push('', 'Announcement:', '', renderTemplate(t.text, { version, env: o.envName, verdict: 'Released', project: o.loaded.config.project, changes: [] }));
     } catch (err) {
       lines.push(`Announcement not rendered: ${(err as Error).message}`);
     }
-    for (const l of lines.slice(0, 2)) say(l);
+    for (const l of lines.slice(0, said)) say(l);
     report.section('Phase 6 — commit', lines);
   }
 

@@ -108,6 +108,12 @@ describe('hubops release on real parts', () => {
     expect(readFileSync(join(server, 'VERSION'), 'utf8')).toBe('1.1.0');
     expect(git(dir, 'tag', '--list', 'v1.1.0')).toBe('v1.1.0');
     expect(readFileSync(join(dir, 'CHANGELOG.md'), 'utf8')).toMatch(/## \[Unreleased\]\n\n## \[1\.1\.0\] - \d{4}-\d{2}-\d{2}\n\n### Added\n- a new endpoint/);
+    // The promoted changelog is committed and the tag holds it: the next gate finds a clean tree.
+    expect(git(dir, 'log', '-1', '--format=%s', 'v1.1.0')).toBe('chore(release): v1.1.0');
+    expect(git(dir, 'show', 'v1.1.0:CHANGELOG.md')).toContain('## [1.1.0] - ');
+    expect(git(dir, 'diff', '--name-only', 'v1.1.0~1', 'v1.1.0')).toBe('CHANGELOG.md');
+    expect(git(dir, 'status', '--porcelain', '--untracked-files=no')).toBe('');
+    expect(r.out).toContain('CHANGELOG.md committed: chore(release): v1.1.0.');
     const [rep] = reports(dir);
     expect(rep).toMatch(/^release_1\.1\.0_prod_\d{4}-\d{2}-\d{2}-\d{4}\.md$/);
     const text = readFileSync(join(dir, 'docs', 'releases', rep!), 'utf8');

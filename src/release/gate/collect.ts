@@ -178,6 +178,22 @@ export async function tagRelease(repoDir: string, version: string, message: stri
 }
 
 /**
+ * Commits CHANGELOG.md (`file`) alone, as `chore(release): <tag>`, so that the release tag holds
+ * the promoted changelog and the next release's gate finds a clean tree. Nothing else is
+ * committed, whatever else the tree holds; hooks run as for any commit. Returns the commit's
+ * subject, or undefined when the file has no change to commit (a resumed release had committed it).
+ */
+export async function commitChangelog(repoDir: string, file: string, version: string): Promise<string | undefined> {
+  const v = tagVersion(version);
+  if (v === undefined) throw new GateError(`"${version}" is not a semver version`);
+  if ((await gitOk(repoDir, ['status', '--porcelain', '--', file])).trim() === '') return undefined;
+  const subject = `chore(release): ${releaseTag(v)}`;
+  await gitOk(repoDir, ['add', '--', file]);
+  await gitOk(repoDir, ['commit', '-q', '-m', subject, '--', file]);
+  return subject;
+}
+
+/**
  * Replaces the file at `path` with `text` atomically: written and fsynced to a temporary file in the
  * same folder, then renamed over it (and the folder fsynced), so a crash leaves the old file or the
  * new one, never half of one. The old file's permissions are kept.
