@@ -42,6 +42,7 @@ export const DEFAULT_KEYS = {
   'step-done': 'space',
   'step-skip': 's',
   'step-run': 'x',
+  'step-stop': 'X',
   copy: 'c',
   edit: 'e',
   override: 'o',
@@ -151,6 +152,7 @@ const BINDINGS: Binding[] = [
   { action: 'step-skip', label: 'skip the step (with a reason)', when: (s, c) => panel('runbook')(s, c) && c.incident!.writable, intent: inc('step-skip') },
   { action: 'step-run', label: "run the step's command (asks first)", when: (s, c) => panel('runbook')(s, c) && c.incident!.writable, intent: inc('step-run') },
   { action: 'step-run', label: 'run: off (read-only)', when: (s, c) => panel('runbook')(s, c) && !c.incident!.writable, intent: inc('step-run-refused') },
+  { action: 'step-stop', label: 'stop the running step', when: (s, c) => incidentFree(s, c) && c.incident!.stepRunning, intent: inc('step-stop') },
   { action: 'open', label: 'send', when: (s, c) => panel('compose')(s, c) && c.incident!.composeReady, intent: inc('send') },
   { action: 'copy', label: 'copy only (you paste it)', when: (s, c) => panel('compose')(s, c) && c.incident!.composeReady, intent: inc('copy') },
   { action: 'edit', label: 'edit', when: (s, c) => panel('compose')(s, c) && c.incident!.composeReady, intent: inc('edit') },
@@ -183,7 +185,7 @@ export function buildKeyMap(overrides: Record<string, string> = {}): { keys: Key
   const contexts: KeyContext[] = [base];
   for (const status of ['none', 'open', 'resolved'] as const) {
     for (const writable of [true, false]) {
-      for (const p of INCIDENT_PANELS) contexts.push({ ...base, incident: { status, writable, panel: p, form: false, composeReady: true, gateRed: true } });
+      for (const p of INCIDENT_PANELS) contexts.push({ ...base, incident: { status, writable, panel: p, form: false, composeReady: true, gateRed: true, stepRunning: true } });
     }
   }
   contexts.push({ ...base, release: { canStart: true, keys: [], takes: () => false, closable: true } });

@@ -235,7 +235,7 @@ function runbookLines(snap: IncidentSnapshot, id: string, selected: number, widt
     const running = snap.running && snap.running.runbook === rb.id && snap.running.step === step.id ? snap.running : undefined;
     const key = `${rb.id}/${step.id}`;
     if (running) {
-      detail.push(plain(`running on ${running.target} — ${formatClock(now - running.startedAt)}`, { tone: 'warn', bold: true }));
+      detail.push(plain(`running on ${running.target} — ${formatClock(Math.max(0, now - running.startedAt))} (X stops it)`, { tone: 'warn', bold: true }));
       for (const l of running.lines) detail.push(plain(`  ${l}`));
     } else if (st?.run) {
       const r = st.run;

@@ -123,6 +123,7 @@ export function incidentKeyState(s: IncidentSnapshot): IncidentKeyState {
     form: Boolean(s.ui.form),
     composeReady: p.kind === 'compose' && p.text !== undefined && !p.sending && !p.sent,
     gateRed: p.kind === 'gate' && p.status === 'red',
+    stepRunning: s.running !== undefined,
   };
 }
 
@@ -136,6 +137,8 @@ export class IncidentController {
   private timer: NodeJS.Timeout | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
   private abort: AbortController | undefined;
+  /** X was pressed while the step ran: its result says who stopped it. */
+  private stopRequested = false;
   private runPromise: Promise<void> | undefined;
   private flaggedOverdueMinute = -1;
   private flaggedResponse = false;
@@ -304,6 +307,13 @@ export class IncidentController {
     const ui = this.snap.ui;
     const panel = ui.panel;
     switch (op) {
+      case 'step-stop':
+        // Stopping a command is the safe direction: no confirm, but recorded with the result.
+        if (!this.snap.running || !this.abort) return this.say('no step is running', true);
+        this.stopRequested = true;
+        this.abort.abort();
+        this.say(`stopping the step on ${this.snap.running.target}…`);
+        return;
       case 'declare':
         this.ui({ type: 'open-form', form: declareForm({ descriptions: this.deps.descriptions, respond: this.respondLabels() }) });
         return;
@@ -460,6 +470,7 @@ export class IncidentController {
     const key = `${runbook}/${stepId}`;
     const running: RunningStep = { runbook, step: stepId, target: `${plan.envName} (${plan.targetUrl})`, lines: [], startedAt: this.now() };
     this.abort = new AbortController();
+    this.stopRequested = false;
     this.set({ running, output: { ...this.snap.output, [key]: [] } });
     this.say(`running on ${running.target}…`);
     const result = await target.run(plan.command, {
@@ -480,6 +491,8 @@ export class IncidentController {
     this.abort = undefined;
     this.set({ running: undefined, output: { ...this.snap.output, [key]: [...running.lines] } });
     const e = stepRanEvent(runbook, stepId, plan, result);
+    if (this.stopRequested && result.error) e.error = `stopped from the console by ${this.deps.me} (${result.error})`;
+    this.stopRequested = false;
     if (this.record(e)) {
       const how = result.error ? result.error : `exit ${result.code}`;
       this.say(`${step.text}: ${how} in ${(result.durationMs / 1000).toFixed(1)}s`, result.code !== 0);

@@ -13,6 +13,8 @@ export interface IncidentKeyState {
   composeReady: boolean;
   /** The verify gate found a check failing (override or probe again). */
   gateRed: boolean;
+  /** A runbook step's command is running (it can be stopped). */
+  stepRunning: boolean;
 }
 
 export const INCIDENT_PANELS: readonly Panel['kind'][] = ['none', 'timeline', 'picker', 'runbook', 'compose', 'gate'];
@@ -38,6 +40,7 @@ export type IncidentOp =
   | 'step-skip'
   | 'step-run'
   | 'step-run-refused'
+  | 'step-stop'
   | 'send'
   | 'copy'
   | 'edit'

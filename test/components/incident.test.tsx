@@ -258,6 +258,49 @@ describe('incident mode in the console', () => {
     s2.unmount();
   });
 
+  it('X stops a running step: its process group is gone, and the timeline says who stopped it', async () => {
+    const h = harness();
+    const pidFile = join(h.dir, 'slow.pid');
+    writeFileSync(
+      join(h.dir, 'runbooks', 'slow.md'),
+      RUNBOOK.replace('id: api-down', 'id: slow').replace('title: API down', 'title: Slow drain').replace('echo "hello from $HUBOPS_WHO"', () => `echo $$ > ${pidFile}; echo draining; sleep 60`),
+    );
+    const s = screen(h);
+    await declare(h, s);
+    await s.press('b');
+    await s.waitFor((f) => f.includes('Slow drain'));
+    for (let i = 0; i < 3 && !/› .*Slow drain/.test(s.frame()); i++) await s.press('j');
+    await s.waitFor((f) => /› .*Slow drain/.test(f));
+    await s.press(KEY.enter, 'j', 'j');
+    await s.waitFor((f) => f.includes('› [ ] Say hello.'));
+    await s.press('x');
+    await s.waitFor((f) => f.includes('Type prod to run'));
+    await s.press('prod', KEY.enter);
+    let f = await s.waitFor((f) => f.includes('draining'), 5000);
+    expect(f).toMatch(/running on prod \(local\) — \d\d:\d\d \(X stops it\)/);
+    // Help lists the key while the step runs.
+    await s.press('?');
+    f = await s.waitFor((f) => f.includes('Help — the keys that work now'));
+    expect(f).toMatch(/X +stop the running step/);
+    await s.press(KEY.escape);
+    await s.waitFor((f) => f.includes('draining') && !f.includes('Help — the keys'));
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    expect(() => process.kill(pid, 0)).not.toThrow();
+    await s.press('X');
+    f = await s.waitFor((f) => f.includes('stopped from the console'), 10_000);
+    const ran = h.events().at(-1)!;
+    expect(ran).toMatchObject({ type: 'step-ran', runbook: 'slow', step: 'resolution-1', tail: ['draining'] });
+    expect(ran.type === 'step-ran' && ran.error).toMatch(/^stopped from the console by ana@box/);
+    expect(ran.type === 'step-ran' && ran.durationMs).toBeLessThan(30_000);
+    // The command's shell and its sleep are gone (the whole process group was signalled).
+    await new Promise((r) => setTimeout(r, 200));
+    expect(() => process.kill(pid, 0)).toThrow();
+    await s.press('?');
+    f = await s.waitFor((f) => f.includes('Help — the keys that work now'));
+    expect(f).not.toContain('stop the running step');
+    s.unmount();
+  });
+
   it('refuses x under --readonly and when watching another session (banner, followed live)', async () => {
     const writer = harness();
     const ws = screen(writer);

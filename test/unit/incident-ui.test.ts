@@ -210,7 +210,7 @@ describe('incident keys', () => {
     readonly: false,
     filterActive: false,
     logRows: 10,
-    incident: { status: 'open', writable: true, panel: 'none', form: false, composeReady: false, gateRed: false, ...incident },
+    incident: { status: 'open', writable: true, panel: 'none', form: false, composeReady: false, gateRed: false, stepRunning: false, ...incident },
   });
   it('act only when they can: declare when none is open, recording keys only when writable', () => {
     expect(intentFor('i', initialShell, keys, ctx({ status: 'none' }))).toEqual({ type: 'incident', op: 'declare' });
