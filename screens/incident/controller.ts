@@ -11,7 +11,8 @@ import { formatClock, incidentClock, type IncidentClock } from '../../src/incide
 import { EDITABLE_FIELDS, renderUpdate, resolvedFields, updateFields, webhookHost, type CommsKind, type WebhookResult } from '../../src/incident/comms.js';
 import { PHASES, type NewIncidentEvent, type Phase, type Role, type Sev } from '../../src/incident/events.js';
 import { humanDuration } from '../../src/incident/postmortem.js';
-import { IncidentSession, listIncidents, whoAmI } from '../../src/incident/session.js';
+import { statSync } from 'node:fs';
+import { IncidentSession, incidentsDir, listIncidents, whoAmI } from '../../src/incident/session.js';
 import type { IncidentState } from '../../src/incident/state.js';
 import { planStepRun, stepRanEvent, type StepRunPlan } from '../../src/incident/step-run.js';
 import type { VerifyResult } from '../../src/incident/verify.js';
@@ -142,6 +143,8 @@ export class IncidentController {
   private runPromise: Promise<void> | undefined;
   private flaggedOverdueMinute = -1;
   private flaggedResponse = false;
+  /** When the incidents folder last changed, as last seen (a new journal changes it). */
+  private incidentsSeen: number | undefined;
   private runbookLoad: Promise<void> | undefined;
   readonly me: string;
   readonly now: () => number;
@@ -217,6 +220,7 @@ export class IncidentController {
 
   /** The reminders: response target missed (once), status update overdue (every minute while it is). */
   tick(now = this.now()): void {
+    this.followNewIncident();
     const s = this.snap.state;
     const c = this.clock(now);
     if (!s || !c || s.status !== 'open' || this.snap.readonly) return;
@@ -233,6 +237,38 @@ export class IncidentController {
       }
     } else this.flaggedOverdueMinute = -1;
     if (said.length > 0) this.say(`${said.join('; ')} — press u`, true);
+  }
+
+  /**
+   * An incident declared from another terminal shows here within a second: with none open in this
+   * console (or the one shown resolved, and nothing of it open on screen), a change to the
+   * incidents folder makes it look for an open incident and follow it — read-only while the
+   * hubops that declared it holds it. A stat a second is all it costs while nothing changes.
+   */
+  private followNewIncident(): void {
+    const current = this.session?.state;
+    if (current?.status === 'open') return;
+    if (current && (this.snap.ui.form || this.snap.ui.panel.kind !== 'none')) return;
+    let changed: number;
+    try {
+      changed = statSync(incidentsDir(this.deps.journalDir)).mtimeMs;
+    } catch {
+      return; // no incident was ever declared here
+    }
+    if (changed === this.incidentsSeen) return;
+    this.incidentsSeen = changed;
+    const open = listIncidents(this.deps.journalDir).find((i) => i.state.status === 'open' && i.file !== this.session?.file);
+    if (!open) return;
+    let session: IncidentSession;
+    try {
+      session = IncidentSession.open(open.file, { me: this.me, now: this.now, readonly: this.deps.readonly });
+    } catch (err) {
+      return this.say(`${open.id} was declared in another terminal, but could not be opened: ${(err as Error).message}`, true);
+    }
+    this.session?.close();
+    this.attach(session);
+    const by = session.heldBy ? `${session.heldBy.user}@${session.heldBy.host}` : 'another terminal';
+    this.say(`SEV${session.state.sev} ${open.id} declared by ${by}: ${this.snap.readonly ? 'watching it (read-only)' : 'it is yours now (its hubops has gone)'}`, true);
   }
 
   /** The key context: what the incident keys may do right now. */

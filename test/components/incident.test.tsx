@@ -301,6 +301,26 @@ describe('incident mode in the console', () => {
     s.unmount();
   });
 
+  it('an incident declared from another terminal shows within seconds, read-only while its hubops holds it', async () => {
+    const h = harness();
+    const s = screen(h);
+    await s.waitFor((f) => f.includes('4 Metrics') && f.split('\n').at(-1)!.includes('i declare'));
+    // Another hubops (here a session of its own in the same journal folder) declares one.
+    const other = IncidentSession.declare(join(h.dir, '.hubops'), { sev: 2, title: 'Checkout slow', service: 'api' }, { me: 'bob@laptop' });
+    try {
+      const f = await s.waitFor((f) => f.includes('SEV2 Checkout slow') && f.includes('read-only: watching'), 5000);
+      expect(f).toContain('declared by');
+      expect(h.ctrl.getSnapshot().readonly).toBe(true);
+      // Followed live: a note written over there shows here.
+      other.record({ type: 'note', text: 'cache cold after deploy' });
+      await s.press('t');
+      await s.waitFor((f) => f.includes('cache cold after deploy'), 5000);
+    } finally {
+      other.close();
+    }
+    s.unmount();
+  });
+
   it('refuses x under --readonly and when watching another session (banner, followed live)', async () => {
     const writer = harness();
     const ws = screen(writer);
