@@ -527,7 +527,7 @@ export class IncidentController {
     this.abort = undefined;
     this.set({ running: undefined, output: { ...this.snap.output, [key]: [...running.lines] } });
     const e = stepRanEvent(runbook, stepId, plan, result);
-    if (this.stopRequested && result.error) e.error = `stopped from the console by ${this.deps.me} (${result.error})`;
+    if (this.stopRequested && result.error) e.error = `stopped from the console by ${this.me} (${result.error})`;
     this.stopRequested = false;
     if (this.record(e)) {
       const how = result.error ? result.error : `exit ${result.code}`;

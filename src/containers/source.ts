@@ -148,6 +148,8 @@ export class ContainersSource implements Source {
     if (shown === this.shown) return;
     this.shown = shown;
     if (!shown) {
+      // A refresh due sooner than the regular poll (an event's, or a retry after one) is owed.
+      if (this.timer !== undefined && this.timerDue < this.lastPollAt + this.opts.intervalMs) this.wantedWhileHidden = true;
       clearTimeout(this.timer);
       this.timer = undefined;
       this.timerDue = Infinity;

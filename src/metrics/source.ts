@@ -179,7 +179,8 @@ export class MetricsSource implements Source {
     const at = this.now();
     const readings = [...app, ...host];
     const found = JSON.stringify([readings.map((r) => [r.name, r.value]), [...errors]]);
-    const nextInMs = pace?.(found !== this.lastFound);
+    // A failing source is never "unchanged": its recovery must show within a refresh.
+    const nextInMs = pace?.(errors.size > 0 || found !== this.lastFound);
     this.lastFound = found;
     if (readings.length > 0) this.opts.emit({ type: 'metrics', at, readings, ...(nextInMs !== undefined ? { nextInMs } : {}) });
     for (const source of touched) {

@@ -202,12 +202,13 @@ export async function runRelease(o: ReleaseOptions): Promise<ReleaseResult> {
       j.record({ type: 'strategy', strategy });
       report.section('Phase 2 — strategy', [`${strategy}, chosen by ${by} at ${stamp()} (offered: ${rel.strategies.join(', ')}).`]);
 
-      // Phase 3: execute. First the watch window's baseline, read while the old version still runs
-      // (after the phase mark: a crash while reading it resumes into a rollback, which is safe).
-      phase('execute');
+      // Phase 3: execute. First the watch window's baseline, read while the old version still runs,
+      // before the phase mark: a stop while it is read (up to a minute) resumes as Aborted, since
+      // nothing was deployed, rather than running the rollback command for nothing.
       const pre = await readBaseline(env, target, watchSettings.interval, o.baselineSamples ?? 3, 'before-deploy', now, sleep, say);
       const preEvent = recordBaseline(j, pre);
       o.releaseBaseline = pre.baseline;
+      phase('execute');
       let deployOk: { ok: boolean; why: string };
       if (strategy === 'manual') {
         const done = await o.answerer.manual([`deploy ${version} to ${o.envName} by hand`, 'check the service answers', `come back and answer done or failed`]);

@@ -203,6 +203,24 @@ describe('the watch baseline is read before the deploy', () => {
     }
   }, 120_000);
 
+  it('stopped while the baseline is read, resumed: Aborted, and no rollback runs (nothing was deployed)', async () => {
+    svc.set({ errorRatio: GOOD });
+    const { dir, server } = project((srv) => ({ deploy: `printf %s {{version}} > ${srv}/VERSION`, rollback: `echo rollback-ran > ${srv}/ROLLBACK` }));
+    const first = await runHubops(['release', ...FLAGS], {
+      cwd: dir,
+      onLine: (l, kill) => {
+        if (/baseline before the deploy/.test(l)) kill();
+      },
+    });
+    expect(first.signal, first.out).toBe('SIGKILL');
+    const second = await runHubops(['release', '--resume', ...FLAGS], { cwd: dir });
+    expect(second.out).toContain('verdict: Aborted — interrupted at the strategy choice, before the deploy');
+    expect(second.code).toBe(1);
+    expect(existsSync(join(server, 'ROLLBACK'))).toBe(false);
+    expect(readFileSync(join(server, 'VERSION'), 'utf8')).toBe('1.0.0');
+    expect(journal(dir).some((e) => e.type === 'command')).toBe(false);
+  }, 60_000);
+
   it('hubops watch alone (a deploy made by another tool): the scrape baseline is read at the window start and says it is after the deploy', async () => {
     svc.set({ errorRatio: GOOD });
     const { dir } = project((srv) => ({ deploy: `echo nothing`, rollback: `printf %s {{previous}} > ${srv}/VERSION` }));

@@ -261,6 +261,20 @@ describe('MetricsSource', () => {
     }
   });
 
+  it('a failing source never backs off: its recovery shows within a refresh', async () => {
+    promAnswer = () => ({ status: 500, body: 'down' });
+    const r = recorder();
+    const src = new MetricsSource({ target, config: config({ prometheus: base, requestRate: 'sum(rate(x[1m]))' }), intervalMs: 40, emit: r.emit, maxBackoff: 4 });
+    src.start();
+    try {
+      await expect.poll(() => src.pacing.currentDelayMs === 40 && r.events.filter((e) => e.type === 'source-error').length === 1, { timeout: 5000 }).toBe(true);
+      await new Promise((res) => setTimeout(res, 300));
+      expect(src.pacing.currentDelayMs).toBe(40);
+    } finally {
+      await src.stop();
+    }
+  });
+
   it('polls nothing while its pane is hidden, and at once when shown again', async () => {
     let asked = 0;
     promAnswer = () => (asked++, { status: 200, body: vector(String(asked)) });
