@@ -47,6 +47,7 @@ export interface CollectOptions {
 export const DEFAULT_COMMAND_TIMEOUT_MS = 60_000;
 
 const GIT_ENV = { LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0', GIT_OPTIONAL_LOCKS: '0' };
+const COMMIT_TIMEOUT_MS = 120_000;
 
 interface GitResult {
   code: number;
@@ -57,7 +58,7 @@ interface GitResult {
 /** Runs git with an argument array in `cwd`; resolves with its exit code (rejects only if git cannot start). */
 export function runGit(cwd: string, args: readonly string[], signal?: AbortSignal): Promise<GitResult> {
   return new Promise((resolve, reject) => {
-    execFile(
+    const child = execFile(
       'git',
       args,
       { cwd, env: { ...process.env, ...GIT_ENV }, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8', ...(signal ? { signal } : {}) },
@@ -69,6 +70,8 @@ export function runGit(cwd: string, args: readonly string[], signal?: AbortSigna
         resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
       },
     );
+    // Nothing is ever typed to git here: a hook that reads its input gets end-of-file, not a wait.
+    child.stdin?.end();
   });
 }
 
@@ -189,7 +192,15 @@ export async function commitChangelog(repoDir: string, file: string, version: st
   if ((await gitOk(repoDir, ['status', '--porcelain', '--', file])).trim() === '') return undefined;
   const subject = `chore(release): ${releaseTag(v)}`;
   await gitOk(repoDir, ['add', '--', file]);
-  await gitOk(repoDir, ['commit', '-q', '-m', subject, '--', file]);
+  // Hooks and signing run as for any commit of the user's, but never hold the release forever
+  // (a hook that waits, a pinentry nobody answers): after two minutes it is reported as not done.
+  const signal = AbortSignal.timeout(COMMIT_TIMEOUT_MS);
+  try {
+    await gitOk(repoDir, ['commit', '-q', '-m', subject, '--', file], signal);
+  } catch (err) {
+    if (signal.aborted) throw new GateError(`git commit did not finish within ${COMMIT_TIMEOUT_MS / 1000} s (a hook or commit signing waiting?)`);
+    throw err;
+  }
   return subject;
 }
 
