@@ -52,6 +52,7 @@ await build({
   // Ink's devtools integration is only used with DEV=true; an external import would break at load.
   alias: { 'react-devtools-core': stub },
   plugins: [inkSpeedups(root), builtinRequires()],
+  logOverride: builtinRequires.logOverride,
   // Native optional bindings that ssh2 / cpu-features try to load; both have JS fallbacks.
   external: ['cpu-features', './crypto/build/Release/sshcrypto.node'],
   banner: {

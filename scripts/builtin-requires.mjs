@@ -10,7 +10,9 @@
 // Each imported built-in becomes a small module: `export default` is the module object itself, and
 // each named export is one of its data properties, read once at load. Accessors, and lazy exports
 // that load much (see PROBE), are left out, so that nothing costly runs by being listed; an import
-// of one fails the build, naming it.
+// of one fails the build, naming it: a named import at once, and a namespace's member
+// (`fs.promises` after `import * as fs`) through esbuild's import-is-undefined warning, which the
+// build makes an error (`builtinRequires.logOverride`).
 import { execFile } from 'node:child_process';
 import { builtinModules } from 'node:module';
 import { promisify } from 'node:util';
@@ -68,13 +70,19 @@ export async function builtinModuleSource(id) {
   return lines.join('\n') + '\n';
 }
 
+/** esbuild's log overrides the plugin needs: reading a left-out member of a stand-in's namespace fails the build. */
+builtinRequires.logOverride = { 'import-is-undefined': 'error' };
+
 export function builtinRequires() {
   const builtins = new Set(builtinModules.filter((m) => !m.startsWith('_')));
   return {
     name: 'hubops-builtin-requires',
     setup(build) {
       build.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) => {
-        if (args.kind !== 'import-statement' && args.kind !== 'dynamic-import') return undefined;
+        // Static imports only: a dynamic import() of a built-in is not on the start-up path, and its
+        // result is used as a whole (`(await import('node:x')).y`), which the stand-in's named
+        // exports could not check at build time.
+        if (args.kind !== 'import-statement') return undefined;
         const bare = args.path.replace(/^node:/, '');
         if (!builtins.has(bare)) return undefined;
         // The banner's own createRequire import must stay an import.
