@@ -4,19 +4,21 @@
  * ask for. Every change goes through `IncidentSession.record` (fsynced) before the screen shows it
  * as done. No React here: the screen subscribes to snapshots.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { displayPath } from '../../src/config/load.js';
 import type { Environment } from '../../src/config/schema.js';
 import { confirmAccepted } from '../../src/containers/actions.js';
 import { formatClock, incidentClock, type IncidentClock } from '../../src/incident/clock.js';
 import { EDITABLE_FIELDS, renderUpdate, resolvedFields, updateFields, webhookHost, type CommsKind, type WebhookResult } from '../../src/incident/comms.js';
-import { PHASES, type NewIncidentEvent, type Phase, type Role, type Sev } from '../../src/incident/events.js';
+import { incidentEventSchema, PHASES, type NewIncidentEvent, type Phase, type Role, type Sev } from '../../src/incident/events.js';
 import { humanDuration } from '../../src/incident/postmortem.js';
-import { statSync } from 'node:fs';
 import { IncidentSession, incidentsDir, listIncidents, whoAmI } from '../../src/incident/session.js';
-import type { IncidentState } from '../../src/incident/state.js';
+import { replayIncident, type IncidentState } from '../../src/incident/state.js';
 import { planStepRun, stepRanEvent, type StepRunPlan } from '../../src/incident/step-run.js';
 import type { VerifyResult } from '../../src/incident/verify.js';
-import type { LockInfo } from '../../src/journal/journal.js';
+import { pidAlive, readJournal, type LockInfo } from '../../src/journal/journal.js';
 import type { LoadedRunbook } from '../../src/runbooks/load.js';
 import { rankRunbooks, type RankedRunbook } from '../../src/runbooks/suggest.js';
 import type { Step } from '../../src/runbooks/types.js';
@@ -143,8 +145,10 @@ export class IncidentController {
   private runPromise: Promise<void> | undefined;
   private flaggedOverdueMinute = -1;
   private flaggedResponse = false;
-  /** When the incidents folder last changed, as last seen (a new journal changes it). */
-  private incidentsSeen: number | undefined;
+  /** Incident journals already looked at for one declared elsewhere (see followNewIncident). */
+  private readonly incidentFilesSeen = new Set<string>();
+  /** The incident shown was declared in another terminal and is followed read-only. */
+  private following = false;
   private runbookLoad: Promise<void> | undefined;
   readonly me: string;
   readonly now: () => number;
@@ -240,35 +244,55 @@ export class IncidentController {
   }
 
   /**
-   * An incident declared from another terminal shows here within a second: with none open in this
-   * console (or the one shown resolved, and nothing of it open on screen), a change to the
-   * incidents folder makes it look for an open incident and follow it — read-only while the
-   * hubops that declared it holds it. A stat a second is all it costs while nothing changes.
+   * An incident declared from another terminal shows here within a second, read-only: this
+   * console never takes the writer's lock by itself (whoever leads it runs `hubops incident`,
+   * which resumes it). Only with no incident of its own, and nothing open on screen (a form, a
+   * panel, a running step), does it look: new journals in the incidents folder, each read once
+   * it holds its declaration. A followed incident that is over goes away, so this console can
+   * declare again. A directory listing a second is all it costs while nothing changes.
    */
   private followNewIncident(): void {
     const current = this.session?.state;
-    if (current?.status === 'open') return;
-    if (current && (this.snap.ui.form || this.snap.ui.panel.kind !== 'none')) return;
-    let changed: number;
+    const busy = Boolean(this.snap.ui.form) || this.snap.ui.panel.kind !== 'none' || this.snap.running !== undefined;
+    if (this.following && current && current.status !== 'open' && !busy) {
+      this.unsubscribeSession?.();
+      this.unsubscribeSession = undefined;
+      this.session?.close();
+      this.session = undefined;
+      this.following = false;
+      this.set({ state: undefined, file: undefined, readonly: this.deps.readonly, banner: undefined });
+      this.say(`${current.id} was resolved in another terminal`);
+      return;
+    }
+    if (this.session || busy) return;
+    const dir = incidentsDir(this.deps.journalDir);
+    let names: string[];
     try {
-      changed = statSync(incidentsDir(this.deps.journalDir)).mtimeMs;
+      names = readdirSync(dir).filter((n) => n.endsWith('.jsonl'));
     } catch {
       return; // no incident was ever declared here
     }
-    if (changed === this.incidentsSeen) return;
-    this.incidentsSeen = changed;
-    const open = listIncidents(this.deps.journalDir).find((i) => i.state.status === 'open' && i.file !== this.session?.file);
-    if (!open) return;
-    let session: IncidentSession;
-    try {
-      session = IncidentSession.open(open.file, { me: this.me, now: this.now, readonly: this.deps.readonly });
-    } catch (err) {
-      return this.say(`${open.id} was declared in another terminal, but could not be opened: ${(err as Error).message}`, true);
+    for (const name of names) {
+      if (this.incidentFilesSeen.has(name)) continue;
+      const file = join(dir, name);
+      const state = replayIncident(readJournal(file, incidentEventSchema, { repair: false }).events);
+      if (!state) continue; // its declaration is not written yet: looked at again next time
+      this.incidentFilesSeen.add(name);
+      if (state.status !== 'open') continue;
+      let session: IncidentSession;
+      try {
+        session = IncidentSession.open(file, { me: this.me, now: this.now, readonly: true });
+      } catch (err) {
+        return this.say(`${state.id} was declared in another terminal, but could not be opened: ${(err as Error).message}`, true);
+      }
+      this.attach(session);
+      this.following = true;
+      const holder = lockHolder(file);
+      const banner = holder ? `read-only: watching ${holder.user}@${holder.host}'s session (pid ${holder.pid})` : `read-only: declared in another terminal; \`hubops incident\` resumes it as its writer`;
+      this.set({ banner });
+      this.say(`SEV${state.sev} ${state.id} declared in another terminal${holder ? ` by ${holder.user}@${holder.host}` : ''}: watching it (read-only)`, true);
+      return;
     }
-    this.session?.close();
-    this.attach(session);
-    const by = session.heldBy ? `${session.heldBy.user}@${session.heldBy.host}` : 'another terminal';
-    this.say(`SEV${session.state.sev} ${open.id} declared by ${by}: ${this.snap.readonly ? 'watching it (read-only)' : 'it is yours now (its hubops has gone)'}`, true);
   }
 
   /** The key context: what the incident keys may do right now. */
@@ -794,5 +818,15 @@ export class IncidentController {
     this.unsubscribeSession?.();
     this.session?.close();
     this.session = undefined;
+  }
+}
+
+/** Who holds an incident journal's lock, when a live process on this host (or another host) does. */
+function lockHolder(file: string): LockInfo | undefined {
+  try {
+    const held = JSON.parse(readFileSync(`${file}.lock`, 'utf8')) as LockInfo;
+    return held.host !== hostname() || pidAlive(held.pid) ? held : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -301,20 +301,28 @@ describe('incident mode in the console', () => {
     s.unmount();
   });
 
-  it('an incident declared from another terminal shows within seconds, read-only while its hubops holds it', async () => {
+  it('an incident declared from another terminal shows within seconds, read-only; once it is resolved there, this console can declare again', async () => {
     const h = harness();
     const s = screen(h);
     await s.waitFor((f) => f.includes('4 Metrics') && f.split('\n').at(-1)!.includes('i declare'));
     // Another hubops (here a session of its own in the same journal folder) declares one.
     const other = IncidentSession.declare(join(h.dir, '.hubops'), { sev: 2, title: 'Checkout slow', service: 'api' }, { me: 'bob@laptop' });
     try {
-      const f = await s.waitFor((f) => f.includes('SEV2 Checkout slow') && f.includes('read-only: watching'), 5000);
-      expect(f).toContain('declared by');
+      let f = await s.waitFor((f) => f.includes('SEV2 Checkout slow') && f.includes("read-only: watching bob@laptop's session"), 5000);
+      expect(f).toContain('declared in another terminal by bob@laptop');
       expect(h.ctrl.getSnapshot().readonly).toBe(true);
-      // Followed live: a note written over there shows here.
-      other.record({ type: 'note', text: 'cache cold after deploy' });
+      // This console did not take the writer's lock.
+      expect(() => other.record({ type: 'note', text: 'cache cold after deploy' })).not.toThrow();
+      // Followed live.
       await s.press('t');
       await s.waitFor((f) => f.includes('cache cold after deploy'), 5000);
+      await s.press(KEY.escape);
+      await s.waitFor((f) => !f.includes('Timeline —'));
+      other.record({ type: 'resolved', rootCause: 'cold cache', impact: 'slow checkout', dataLoss: 'no' });
+      f = await s.waitFor((f) => f.includes('was resolved in another terminal'), 5000);
+      expect(h.ctrl.getSnapshot().readonly).toBe(false);
+      await s.press('i');
+      await s.waitFor((f) => f.includes('Declare an incident'));
     } finally {
       other.close();
     }

@@ -19,7 +19,7 @@ afterAll(async () => {
 });
 
 describe('an incident declared in another terminal', () => {
-  it('shows in the open console within seconds; once the declaring hubops has gone, this one records it', async () => {
+  it('shows in the open console within seconds, read-only; hubops opened again leads it', async () => {
     const s = await startTmux({ command: [process.execPath, bin], cols: 120, rows: 40, cwd: dir.path, env: { HUBOPS_CONFIG: '' } });
     sessions.push(s);
     await s.waitForText('4 Metrics', 15_000);
@@ -34,22 +34,33 @@ describe('an incident declared in another terminal', () => {
     expect(declared.status, declared.stderr).toBe(0);
 
     let screen = await s.waitForText(/SEV2 Search slow · \d\d:\d\d/, 10_000);
-    // The CLI that declared it has exited: nobody holds it, so this console is its writer now.
-    expect(screen).toMatch(/declared by .*it is yours now/);
-    expect(screen).not.toContain('read-only');
-    await s.sendKeys('n');
-    await s.waitForText('Note');
-    await s.sendText('seen from the console');
-    await s.sendKeys('Enter');
-    await s.sendKeys('t');
-    screen = await s.waitForText('seen from the console');
-    expect(screen).toContain('SEV2 declared: Search slow');
-    await s.sendKeys('Escape');
-    await s.waitForNoText('Timeline —');
-    // The writer is asked before quitting (the incident stays open).
+    // Followed read-only: this console does not take the writer's lock by itself, even with the
+    // declaring hubops gone; the banner says how to lead it.
+    expect(screen).toContain('read-only: declared in another terminal; `hubops incident` resumes it as its writer');
+    expect(screen).toMatch(/declared in another terminal: watching it/);
+    // Read-only: q does not ask (nothing of this console's is open).
     await s.sendKeys('q');
-    await s.waitForText('Quit hubops while the incident is open?');
-    await s.sendKeys('y', 'Enter');
     expect(await s.waitForExit(10_000)).toBe(0);
+
+    // Opened again, this console resumes it as its writer and records in it.
+    const again = await startTmux({ command: [process.execPath, bin], cols: 120, rows: 40, cwd: dir.path, env: { HUBOPS_CONFIG: '' } });
+    sessions.push(again);
+    screen = await again.waitForText(/resumed \d{4}-\d\d-\d\d-search-slow \(SEV2, triage\)/, 15_000);
+    expect(screen).not.toContain('read-only');
+    await again.sendKeys('n');
+    await again.waitForText('Note');
+    await again.sendText('seen from the console');
+    await again.sendKeys('Enter');
+    await again.waitForNoText('Add a note to the timeline');
+    await again.sendKeys('t');
+    screen = await again.waitForText(/Timeline — \d+ events/);
+    expect(screen).toContain('seen from the console');
+    expect(screen).toContain('SEV2 declared: Search slow');
+    await again.sendKeys('Escape');
+    await again.waitForNoText('Timeline —');
+    await again.sendKeys('q');
+    await again.waitForText('Quit hubops while the incident is open?');
+    await again.sendKeys('y', 'Enter');
+    expect(await again.waitForExit(10_000)).toBe(0);
   }, 60_000);
 });
