@@ -5,9 +5,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { isAlive, tempDir, waitFor } from '../fixtures/procs.js';
 import { startTmux, type TmuxSession } from '../fixtures/tmux.js';
+import { git } from '../support/release-repo.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const bin = join(root, 'bin', 'hubops');
@@ -18,8 +18,6 @@ afterAll(async () => {
   await tmux?.kill();
   dir.remove();
 });
-
-const git = (cwd: string, ...args: string[]) => spawnSync('git', args, { cwd, encoding: 'utf8' }).stdout.trim();
 
 describe('a release from the console', () => {
   it('D: gate, strategy, deploy, smoke, watch window, Released; the next gate finds a clean tree', async () => {

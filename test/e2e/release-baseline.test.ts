@@ -12,12 +12,12 @@
 // - `hubops watch` (a deploy made by another tool) can only read a scrape baseline after the
 //   deploy: the journal and the report say so.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startMetricsService, type MetricsService } from '../fixtures/metrics-service.js';
 import { isAlive, tempDir, trackPid, waitFor, type TempDir } from '../fixtures/procs.js';
 import { runHubops } from '../support/hubops-process.js';
+import { releaseJournal, releaseReports, releaseRepo } from '../support/release-repo.js';
 
 /** The old version's share of failing requests, and the new (bad) version's. */
 const GOOD = 0.01;
@@ -36,12 +36,6 @@ afterAll(async () => {
   for (const d of dirs) d.remove();
 });
 
-function git(cwd: string, ...args: string[]) {
-  const r = spawnSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' } });
-  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout.trim();
-}
-
 /** curl that sets the service's error ratio: what "deploying" a version does to it. */
 const setRatio = (ratio: number) => `curl -fsS -o /dev/null -X POST -d '{"errorRatio":${ratio}}' ${svc.url}/knobs`;
 
@@ -49,19 +43,9 @@ const setRatio = (ratio: number) => `curl -fsS -o /dev/null -X POST -d '{"errorR
 function project(commandsFor: (server: string) => { deploy: string; rollback: string }): { dir: string; server: string } {
   const t = tempDir('hubops-base-');
   dirs.push(t);
-  const dir = t.path;
-  const server = t.join('server');
-  mkdirSync(server);
-  writeFileSync(join(server, 'VERSION'), '1.0.0');
-  const commands = commandsFor(server);
-  git(dir, 'init', '-q', '-b', 'main');
-  git(dir, 'config', 'user.email', 't@example.invalid');
-  git(dir, 'config', 'user.name', 'Test');
-  writeFileSync(join(dir, '.gitignore'), 'server/\n.hubops/\ndocs/\n');
-  writeFileSync(join(dir, 'CHANGELOG.md'), '# Changelog\n\n## [Unreleased]\n\n### Added\n- a new endpoint\n\n## [1.0.0] - 2026-01-01\n- first\n');
-  writeFileSync(
-    join(dir, 'hubops.yaml'),
-    [
+  const server = releaseRepo(t.path, (server) => {
+    const commands = commandsFor(server);
+    return [
       'project: shop',
       'environments:',
       '  prod:',
@@ -78,16 +62,9 @@ function project(commandsFor: (server: string) => { deploy: string; rollback: st
       `      current: "cat ${server}/VERSION"`,
       `      smoke: [ { name: health, http: "${svc.url}/health" } ]`,
       '      strategies: [all-at-once]',
-      '',
-    ].join('\n'),
-  );
-  git(dir, 'add', '-A');
-  git(dir, 'commit', '-qm', 'feat: first');
-  git(dir, 'tag', '-a', 'v1.0.0', '-m', 'v1.0.0');
-  writeFileSync(join(dir, 'api.txt'), 'endpoint');
-  git(dir, 'add', '-A');
-  git(dir, 'commit', '-qm', 'feat(api): a new endpoint');
-  return { dir, server };
+    ];
+  });
+  return { dir: t.path, server };
 }
 
 const FLAGS = ['--plain', '--env', 'prod', '--approve', 'pre-release', '--strategy', 'all-at-once'];
@@ -102,16 +79,8 @@ interface JournalLine {
   kind?: string;
 }
 
-function journal(dir: string): JournalLine[] {
-  const jd = join(dir, '.hubops', 'releases');
-  const [file] = readdirSync(jd).filter((f) => f.endsWith('.jsonl'));
-  return readFileSync(join(jd, file!), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as JournalLine);
-}
-
-const reports = (dir: string) => (existsSync(join(dir, 'docs', 'releases')) ? readdirSync(join(dir, 'docs', 'releases')).sort() : []);
+const journal = (dir: string) => releaseJournal<JournalLine>(dir);
+const reports = releaseReports;
 
 describe('the watch baseline is read before the deploy', () => {
   it('a release bad from its first second breaches against the old version and rolls back', async () => {

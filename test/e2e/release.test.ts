@@ -2,9 +2,9 @@
 // and rollback really change a VERSION file there), the real Prometheus scraping a test service
 // whose error rate the test turns, a watch window compressed to seconds.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { runHubops } from '../support/hubops-process.js';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { git, releaseReports, releaseRepo } from '../support/release-repo.js';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startMetricsService, type MetricsService } from '../fixtures/metrics-service.js';
 import { tempDir, type TempDir } from '../fixtures/procs.js';
@@ -29,57 +29,32 @@ afterAll(async () => {
   for (const d of dirs) d.remove();
 });
 
-function git(cwd: string, ...args: string[]) {
-  const r = spawnSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' } });
-  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout.trim();
-}
-
 /** A repository to release, a "server" folder reached over SSH, and a config tying them. */
 function project(): { dir: string; server: string } {
   const t = tempDir('hubops-rel-');
   dirs.push(t);
-  const dir = t.path;
-  const server = t.join('server');
-  mkdirSync(server);
-  writeFileSync(join(server, 'VERSION'), '1.0.0');
-  git(dir, 'init', '-q', '-b', 'main');
-  git(dir, 'config', 'user.email', 't@example.invalid');
-  git(dir, 'config', 'user.name', 'Test');
-  writeFileSync(join(dir, '.gitignore'), 'server/\n.hubops/\ndocs/\n');
-  writeFileSync(join(dir, 'CHANGELOG.md'), '# Changelog\n\n## [Unreleased]\n\n### Added\n- a new endpoint\n\n## [1.0.0] - 2026-01-01\n- first\n');
   const q = (p: string) => JSON.stringify(p);
-  writeFileSync(
-    join(dir, 'hubops.yaml'),
-    [
-      'project: shop',
-      'environments:',
-      '  prod:',
-      `    target: ssh://${sshd.user}@127.0.0.1:${sshd.port}`,
-      `    ssh: { identityFile: ${q(sshd.identityFile)}, knownHosts: ${q(sshd.knownHostsFile)} }`,
-      '    health:',
-      `      - { name: api, http: "${svc.url}/health" }`,
-      '    metrics:',
-      `      prometheus: "${prom.url}"`,
-      '      errorRate: \'sum(rate(http_requests_total{code=~"5.."}[4s])) / sum(rate(http_requests_total[4s]))\'',
-      "      p99: 'histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket[4s])))'",
-      '    watch: { duration: 12s, interval: 2s, noDataGrace: 4s, consecutiveErrors: 3 }',
-      '    release:',
-      `      deploy: "printf %s {{version}} > ${server}/VERSION && echo deployed {{version}}"`,
-      `      rollback: "printf %s {{previous}} > ${server}/VERSION && echo rolled back to {{previous}}"`,
-      `      current: "cat ${server}/VERSION"`,
-      `      smoke: [ { name: health, http: "${svc.url}/health" } ]`,
-      '      strategies: [all-at-once]',
-      '',
-    ].join('\n'),
-  );
-  git(dir, 'add', '-A');
-  git(dir, 'commit', '-qm', 'feat: first');
-  git(dir, 'tag', '-a', 'v1.0.0', '-m', 'v1.0.0');
-  writeFileSync(join(dir, 'api.txt'), 'endpoint');
-  git(dir, 'add', '-A');
-  git(dir, 'commit', '-qm', 'feat(api): a new endpoint');
-  return { dir, server };
+  const server = releaseRepo(t.path, (server) => [
+    'project: shop',
+    'environments:',
+    '  prod:',
+    `    target: ssh://${sshd.user}@127.0.0.1:${sshd.port}`,
+    `    ssh: { identityFile: ${q(sshd.identityFile)}, knownHosts: ${q(sshd.knownHostsFile)} }`,
+    '    health:',
+    `      - { name: api, http: "${svc.url}/health" }`,
+    '    metrics:',
+    `      prometheus: "${prom.url}"`,
+    '      errorRate: \'sum(rate(http_requests_total{code=~"5.."}[4s])) / sum(rate(http_requests_total[4s]))\'',
+    "      p99: 'histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket[4s])))'",
+    '    watch: { duration: 12s, interval: 2s, noDataGrace: 4s, consecutiveErrors: 3 }',
+    '    release:',
+    `      deploy: "printf %s {{version}} > ${server}/VERSION && echo deployed {{version}}"`,
+    `      rollback: "printf %s {{previous}} > ${server}/VERSION && echo rolled back to {{previous}}"`,
+    `      current: "cat ${server}/VERSION"`,
+    `      smoke: [ { name: health, http: "${svc.url}/health" } ]`,
+    '      strategies: [all-at-once]',
+  ]);
+  return { dir: t.path, server };
 }
 
 const FLAGS = ['--plain', '--env', 'prod', '--approve', 'pre-release', '--strategy', 'all-at-once'];
@@ -96,7 +71,7 @@ async function settle(): Promise<void> {
   await prom.waitForValue('max_over_time(histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket[4s])))[25s:1s])', (v) => v < 0.03, 60_000);
 }
 
-const reports = (dir: string) => (existsSync(join(dir, 'docs', 'releases')) ? readdirSync(join(dir, 'docs', 'releases')).sort() : []);
+const reports = releaseReports;
 
 describe('hubops release on real parts', () => {
   it('a clean release: Released, tagged, changelog promoted, report written', async () => {
