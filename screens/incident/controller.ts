@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { displayPath } from '../../src/config/load.js';
 import type { Environment } from '../../src/config/schema.js';
 import { confirmAccepted } from '../../src/containers/actions.js';
@@ -166,7 +166,10 @@ export class IncidentController {
   /** Resumes the most recent open incident of the journal folder, if there is one. */
   resumeOpen(): IncidentState | undefined {
     if (this.session) return this.session.state;
-    const open = listIncidents(this.deps.journalDir).find((i) => i.state.status === 'open');
+    const all = listIncidents(this.deps.journalDir);
+    // Read once here: following incidents declared elsewhere need not read these again.
+    for (const i of all) this.incidentFilesSeen.add(basename(i.file));
+    const open = all.find((i) => i.state.status === 'open');
     if (!open) return undefined;
     const session = IncidentSession.open(open.file, { me: this.me, now: this.now, readonly: this.deps.readonly });
     this.attach(session);
