@@ -225,7 +225,7 @@ export async function runRelease(o: ReleaseOptions): Promise<ReleaseResult> {
       const smoke = await smokeTests(j, target, env, 'release', say);
       report.section('Phase 4 — smoke tests', smoke.lines.length ? smoke.lines : ['no smoke checks configured']);
       if (!smoke.ok) return await rollback(`smoke test failed: ${smoke.failed.join(', ')}`);
-    } else if (!lastPhase || lastPhase === 'gate' || lastPhase === 'strategy') {
+    } else if (!lastPhase || lastPhase === 'strategy') {
       // Cut off at the pre-release gate or the strategy choice: nothing was deployed, and an answer
       // given to a gate that was never recorded as passed is not carried over. Going on to the
       // watch window would "release" (commit, tag) a version that was never deployed.
