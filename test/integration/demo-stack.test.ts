@@ -383,7 +383,10 @@ setInterval(() => {}, 60_000);
     await waitFor(() => pids.every((p) => !isAlive(p)), { timeoutMs: 5000, what: 'the orphaned demo processes to exit' });
     expect(Date.now() - t0).toBeLessThan(5000);
     for (const p of pids) untrackPid(p);
-    expect(await canConnect(port)).toBe(false);
+    // /proc shows the main thread as a zombie while the process's other threads are still exiting,
+    // and the listening socket closes with the last of them: on a loaded machine that can be after
+    // the check above. So the port is waited for too, within the same few seconds.
+    await waitFor(async () => !(await canConnect(port)), { timeoutMs: 3000, what: 'the orphaned API to stop listening' });
     expect(readFileSync(tmp.join('owned', 'logs', 'shop-api.log'), 'utf8')).toMatch(/parent process \d+ is gone: exiting/);
   });
 });
