@@ -13,7 +13,7 @@ const check = z.object({ name: z.string(), status: z.enum(['pass', 'block', 'war
 const metricValue = z.union([z.number(), z.null(), z.object({ error: z.string() })]);
 
 export const releaseEventSchema = z.discriminatedUnion('type', [
-  z.object({ ...base, type: z.literal('started'), id: z.string(), version: z.string(), env: z.string(), previous: z.string(), report: z.string(), watch: z.object({ durationMs: z.number(), intervalMs: z.number() }) }),
+  z.object({ ...base, type: z.literal('started'), id: z.string(), version: z.string(), env: z.string(), previous: z.string(), report: z.string(), commit: z.optional(z.string()), watch: z.object({ durationMs: z.number(), intervalMs: z.number() }) }),
   z.object({ ...base, type: z.literal('gate'), checks: z.array(check), blocking: z.boolean(), summary: z._default(z.array(z.string()), []) }),
   z.object({ ...base, type: z.literal('decision'), gate: z.string(), choice: z.string(), reason: z.optional(z.string()) }),
   z.object({ ...base, type: z.literal('phase'), phase: z.enum(RELEASE_PHASES) }),

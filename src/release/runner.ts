@@ -10,7 +10,7 @@ import type { Target } from '../targets/target.js';
 import { loadTemplate } from '../templates/load.js';
 import { renderTemplate } from '../templates/templates.js';
 import { applyOverride, assembleGate, type CheckName, type GateReport } from './gate/gate.js';
-import { collectGateInputs, commitChangelog, tagRelease, writeChangelog } from './gate/collect.js';
+import { collectGateInputs, commitChangelog, headCommit, isReleaseCommitOn, tagRelease, writeChangelog } from './gate/collect.js';
 import { promoteUnreleased } from './gate/changelog.js';
 import type { VersionRequest } from './gate/commits.js';
 import type { ReleaseEvent, ReleasePhase, Verdict } from './events.js';
@@ -102,6 +102,8 @@ export async function runRelease(o: ReleaseOptions): Promise<ReleaseResult> {
   let previous: string;
   let reportFile: string;
   let gate: GateReport | undefined;
+  /** The commit the gate passed (journals of older versions have none: HEAD is tagged, as then). */
+  let gateCommit = started?.commit;
   const watchSettings = {
     ...env.watch,
     duration: o.watch?.durationMs ?? env.watch.duration,
@@ -135,7 +137,8 @@ export async function runRelease(o: ReleaseOptions): Promise<ReleaseResult> {
     const id = `${version}_${o.envName}_${new Date(now()).toISOString().replace(/[:.]/g, '').slice(0, 15)}`;
     reportFile = join(o.loaded.paths.reports, 'releases', reportName('release', version, o.envName, new Date(now())));
     journal = ReleaseJournal.open(join(releasesDir(o.loaded.paths.journal), `${id}.jsonl`), { now });
-    journal.record({ type: 'started', id, version, env: o.envName, previous, report: reportFile, watch: { durationMs: watchSettings.duration, intervalMs: watchSettings.interval } });
+    journal.record({ type: 'started', id, version, env: o.envName, previous, report: reportFile, ...(inputs.head ? { commit: inputs.head } : {}), watch: { durationMs: watchSettings.duration, intervalMs: watchSettings.interval } });
+    gateCommit = inputs.head;
   } else {
     version = started.version;
     previous = started.previous;
@@ -260,6 +263,27 @@ export async function runRelease(o: ReleaseOptions): Promise<ReleaseResult> {
   async function commit(): Promise<void> {
     phase('commit');
     const lines: string[] = [];
+    // The window lasts half an hour: someone may have committed or switched branch meanwhile. The
+    // tag then goes on the commit the gate passed, and the changelog is left for a person: promoted
+    // and committed on what HEAD is now, it would file the new commits under this release.
+    let head: string | undefined;
+    try {
+      head = await headCommit(repoDir);
+    } catch (err) {
+      lines.push(`HEAD not read: ${(err as Error).message}`);
+    }
+    if (gateCommit !== undefined && head !== gateCommit && !(head && (await isReleaseCommitOn(repoDir, head, gateCommit, version)))) {
+      lines.push(
+        `HEAD moved since the gate (${gateCommit.slice(0, 12)}${head ? ` → ${head.slice(0, 12)}` : ''}): CHANGELOG.md not promoted or committed; move [Unreleased] under [${version}] by hand.`,
+      );
+      try {
+        const tag = await tagRelease(repoDir, version, `Release ${version} to ${o.envName}`, gateCommit);
+        lines.push(`Tagged ${tag} on ${gateCommit.slice(0, 12)}, the commit the gate passed.`);
+      } catch (err) {
+        lines.push(`Tag not created: ${(err as Error).message}`);
+      }
+      return await announce(lines);
+    }
     try {
       const clPath = join(repoDir, 'CHANGELOG.md');
       const text = readFileSync(clPath, 'utf8');
@@ -282,6 +306,10 @@ export async function runRelease(o: ReleaseOptions): Promise<ReleaseResult> {
     } catch (err) {
       lines.push(`Tag not created: ${(err as Error).message}`);
     }
+    await announce(lines);
+  }
+
+  async function announce(lines: string[]): Promise<void> {
     const said = lines.length;
     try {
       const t = await loadTemplate('release-announcement', o.loaded.paths.templateDir ? [o.loaded.paths.templateDir] : []);

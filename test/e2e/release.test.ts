@@ -3,7 +3,7 @@
 // whose error rate the test turns, a watch window compressed to seconds.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runHubops } from '../support/hubops-process.js';
-import { git, releaseReports, releaseRepo } from '../support/release-repo.js';
+import { git, releaseJournal, releaseReports, releaseRepo } from '../support/release-repo.js';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startMetricsService, type MetricsService } from '../fixtures/metrics-service.js';
@@ -93,6 +93,29 @@ describe('hubops release on real parts', () => {
     expect(rep).toMatch(/^release_1\.1\.0_prod_\d{4}-\d{2}-\d{2}-\d{4}\.md$/);
     const text = readFileSync(join(dir, 'docs', 'releases', rep!), 'utf8');
     for (const h of ['Phase 1 — pre-release gate', 'Phase 2 — strategy', 'Phase 3 — execute', 'Phase 4 — smoke tests', 'Phase 5 — watch window', 'Phase 6 — commit', 'Verdict: Released']) expect(text).toContain(h);
+  }, 120_000);
+
+  it('a commit made during the watch window: the tag goes on the commit the gate passed, the changelog is left alone', async () => {
+    await settle();
+    const { dir } = project();
+    const gated = git(dir, 'rev-parse', 'HEAD');
+    const changelog = readFileSync(join(dir, 'CHANGELOG.md'), 'utf8');
+    let committed = false;
+    const r = await hubops(dir, ['release', ...FLAGS], (l) => {
+      if (!committed && /^ {2}interval 1:/.test(l)) {
+        committed = true;
+        writeFileSync(join(dir, 'late.txt'), 'a late fix');
+        git(dir, 'add', 'late.txt');
+        git(dir, 'commit', '-qm', 'fix: made while the release was watched');
+      }
+    });
+    expect(committed).toBe(true);
+    expect(r.out).toContain('verdict: Released');
+    expect(r.out).toContain(`HEAD moved since the gate (${gated.slice(0, 12)} → `);
+    expect(git(dir, 'rev-parse', 'v1.1.0^{commit}')).toBe(gated);
+    expect(git(dir, 'log', '-1', '--format=%s')).toBe('fix: made while the release was watched');
+    expect(readFileSync(join(dir, 'CHANGELOG.md'), 'utf8')).toBe(changelog);
+    expect(releaseJournal<{ type: string; commit?: string }>(dir).find((e) => e.type === 'started')?.commit).toBe(gated);
   }, 120_000);
 
   it('errors x3 after the deploy: automatic rollback, both reports', async () => {

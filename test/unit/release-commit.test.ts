@@ -4,7 +4,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { commitChangelog } from '../../src/release/gate/collect.js';
+import { commitChangelog, isReleaseCommitOn } from '../../src/release/gate/collect.js';
 import { git } from '../support/release-repo.js';
 
 const dirs: string[] = [];
@@ -56,5 +56,18 @@ describe('commitChangelog', () => {
     writeFileSync(join(dir, 'CHANGELOG.md'), '# Changelog\n\n## [1.1.0]\n- x\n');
     await expect(commitChangelog(dir, 'CHANGELOG.md', '1.1.0')).rejects.toThrow(/git commit .*lint says no/);
     expect(git(dir, 'log', '-1', '--format=%s')).toBe('feat: first');
+  });
+
+  it("recognises its own changelog commit on the gate's commit (a release stopped before its tag), and nothing else", async () => {
+    const dir = repo();
+    const gated = git(dir, 'rev-parse', 'HEAD');
+    writeFileSync(join(dir, 'CHANGELOG.md'), '# Changelog\n\n## [1.1.0]\n- x\n');
+    await commitChangelog(dir, 'CHANGELOG.md', '1.1.0');
+    const head = git(dir, 'rev-parse', 'HEAD');
+    expect(await isReleaseCommitOn(dir, head, gated, '1.1.0')).toBe(true);
+    expect(await isReleaseCommitOn(dir, head, gated, '1.2.0')).toBe(false);
+    expect(await isReleaseCommitOn(dir, gated, gated, '1.1.0')).toBe(false);
+    git(dir, 'commit', '-q', '--allow-empty', '-m', 'chore(release): v1.1.0');
+    expect(await isReleaseCommitOn(dir, git(dir, 'rev-parse', 'HEAD'), gated, '1.1.0')).toBe(false);
   });
 });

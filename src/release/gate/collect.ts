@@ -85,8 +85,8 @@ async function gitOk(cwd: string, args: readonly string[], signal?: AbortSignal)
  * The last release tag reachable from HEAD (`git describe --tags --abbrev=0`, only tags that look
  * like versions: `v1.2.3` or `1.2.3`), or undefined when there is none.
  */
-export async function lastReleaseTag(repoDir: string, signal?: AbortSignal): Promise<string | undefined> {
-  const args = ['describe', '--tags', '--abbrev=0', '--match', 'v[0-9]*', '--match', '[0-9]*'];
+export async function lastReleaseTag(repoDir: string, signal?: AbortSignal, at = 'HEAD'): Promise<string | undefined> {
+  const args = ['describe', '--tags', '--abbrev=0', '--match', 'v[0-9]*', '--match', '[0-9]*', '--end-of-options', at];
   const r = await runGit(repoDir, args, signal);
   if (r.code === 0) return r.stdout.trim() || undefined;
   if (/No names found|No tags can describe|cannot describe/i.test(r.stderr)) return undefined;
@@ -98,8 +98,13 @@ export async function lastReleaseTag(repoDir: string, signal?: AbortSignal): Pro
  * format. `--topo-order` puts every commit before its parents even when commit dates are skewed, so
  * a revert always comes after (is newer than) the commit it reverts.
  */
-export function gitLogArgs(lastTag: string | undefined): string[] {
-  return ['log', '--topo-order', `--format=${GIT_LOG_FORMAT}`, '--end-of-options', lastTag === undefined ? 'HEAD' : `refs/tags/${lastTag}..HEAD`];
+export function gitLogArgs(lastTag: string | undefined, head = 'HEAD'): string[] {
+  return ['log', '--topo-order', `--format=${GIT_LOG_FORMAT}`, '--end-of-options', lastTag === undefined ? head : `refs/tags/${lastTag}..${head}`];
+}
+
+/** The commit HEAD points at (full hash). Throws GateError when there is none (no commit yet). */
+export async function headCommit(repoDir: string, signal?: AbortSignal): Promise<string> {
+  return (await gitOk(repoDir, ['rev-parse', '--verify', '--end-of-options', 'HEAD^{commit}'], signal)).trim();
 }
 
 /** Runs a command on the target; standard output and error kept apart. Never rejects. */
@@ -143,9 +148,11 @@ export async function collectGateInputs(opts: CollectOptions): Promise<GateInput
 
   const [history, gitStatus, changelogText, backupRun, currentRun] = await Promise.all([
     (async () => {
-      const lastTag = await lastReleaseTag(repoDir, signal);
-      const gitLog = await gitOk(repoDir, gitLogArgs(lastTag), signal);
-      return { lastTag, gitLog };
+      // One commit for everything the gate reads from history, and the one the release tags.
+      const head = await headCommit(repoDir, signal);
+      const lastTag = await lastReleaseTag(repoDir, signal, head);
+      const gitLog = await gitOk(repoDir, gitLogArgs(lastTag, head), signal);
+      return { head, lastTag, gitLog };
     })(),
     gitOk(repoDir, ['status', '--porcelain'], signal),
     readIfExists(changelogPath),
@@ -157,6 +164,7 @@ export async function collectGateInputs(opts: CollectOptions): Promise<GateInput
     now: opts.now?.() ?? new Date(),
     timeZone: opts.timeZone,
     request: opts.request ?? {},
+    head: history.head,
     lastTag: history.lastTag,
     gitLog: history.gitLog,
     gitStatus,
@@ -168,15 +176,16 @@ export async function collectGateInputs(opts: CollectOptions): Promise<GateInput
 }
 
 /**
- * Phase 6: the annotated tag `vX.Y.Z` on HEAD (`git tag -a vX.Y.Z -m MESSAGE`). Returns the tag.
- * Throws GateError when the version is not semver or git refuses (tag already there, no identity).
+ * Phase 6: the annotated tag `vX.Y.Z` on `commit` (default HEAD): `git tag -a vX.Y.Z -m MESSAGE
+ * COMMIT`. Returns the tag. Throws GateError when the version is not semver or git refuses (tag
+ * already there, no identity).
  */
-export async function tagRelease(repoDir: string, version: string, message: string): Promise<string> {
+export async function tagRelease(repoDir: string, version: string, message: string, commit = 'HEAD'): Promise<string> {
   const v = tagVersion(version);
   if (v === undefined) throw new GateError(`"${version}" is not a semver version`);
   const tag = releaseTag(v);
   const msg = message.trim() === '' ? `Release ${tag}` : message;
-  await gitOk(repoDir, ['tag', '-a', tag, '-m', msg]);
+  await gitOk(repoDir, ['tag', '-a', tag, '-m', msg, '--end-of-options', commit]);
   return tag;
 }
 
@@ -202,6 +211,19 @@ export async function commitChangelog(repoDir: string, file: string, version: st
     throw err;
   }
   return subject;
+}
+
+/**
+ * Whether `commit` is this release's own changelog commit (`chore(release): vX.Y.Z`) made right on
+ * `parent`: what HEAD is after a release that stopped between its changelog commit and its tag.
+ */
+export async function isReleaseCommitOn(repoDir: string, commit: string, parent: string, version: string): Promise<boolean> {
+  const v = tagVersion(version);
+  if (v === undefined) return false;
+  const r = await runGit(repoDir, ['log', '-1', '--format=%P%x1f%s', '--end-of-options', commit]);
+  if (r.code !== 0) return false;
+  const [parents, subject] = r.stdout.trim().split('\x1f');
+  return parents === parent && subject === `chore(release): ${releaseTag(v)}`;
 }
 
 /**

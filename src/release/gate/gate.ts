@@ -68,6 +68,8 @@ export interface GateInputs {
   /** IANA zone for blackout rules; this machine's local time when omitted. */
   timeZone?: string | undefined;
   request: VersionRequest;
+  /** The commit the gate looked at (HEAD when it was read): the one a Released release tags. */
+  head?: string | undefined;
   /** `git describe --tags --abbrev=0`; undefined when the repository has no tag. */
   lastTag: string | undefined;
   /** `git log --format=%H%x1f%s%x1f%b%x1e <lastTag>..HEAD`. */
