@@ -1,5 +1,6 @@
-import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync, writeSync, ftruncateSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import type * as z from 'zod/mini';
 
 /**
@@ -178,47 +179,100 @@ export type LockResult = { ok: true; release: () => void } | { ok: false; heldBy
  * One writer per journal: `<file>.lock` holds pid, host and user. A lock left by a dead process on
  * this host is taken over; one held by a live process (or by another host, which we cannot check)
  * is not, and the caller opens the journal read-only and follows it.
+ *
+ * Two consoles may find the same dead holder at the same moment, and a file cannot be swapped for
+ * another atomically, so a lock is never replaced: taking over generation N (`<file>.lock`, then
+ * `<file>.lock.1`, …) is creating N+1, which only one can do (link fails if it exists). A lock is
+ * written whole to a file of its own and linked into place, so it is never seen half-written. The
+ * holder is the newest generation; the older ones are dead holders' and stay as their trace. Only a
+ * holder removes its own lock, so the generations stay contiguous.
  */
 export function acquireLock(file: string, me: Omit<LockInfo, 'at'>, now: () => Date = () => new Date(), isAlive: (pid: number) => boolean = pidAlive): LockResult {
-  const lock = `${file}.lock`;
-  mkdirSync(dirname(lock), { recursive: true });
-  const info: LockInfo = { ...me, at: now().toISOString() };
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(lock, 'wx');
-      writeSync(fd, JSON.stringify(info));
-      fsyncSync(fd);
-      closeSync(fd);
+  mkdirSync(dirname(file), { recursive: true });
+  const mine = JSON.stringify({ ...me, at: now().toISOString() } satisfies LockInfo);
+  let held: LockInfo | undefined;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const top = newestLockGeneration(file);
+    if (top !== undefined) {
+      const seen = readLock(lockPath(file, top));
+      if (seen === undefined) continue; // released meanwhile
+      held = parseLock(seen);
+      // Unreadable: not written by this version (ours appear whole), so its holder is unknown: stale.
+      if (held !== undefined && (held.host !== me.host || isAlive(held.pid))) return { ok: false, heldBy: held };
+    }
+    const path = lockPath(file, top === undefined ? 0 : top + 1);
+    if (linkLock(path, mine)) {
       return {
         ok: true,
         release: () => {
+          // Only our own lock: compared whole, not by pid (pids are reused).
+          if (readLock(path) !== mine) return;
           try {
-            const held = JSON.parse(readFileSync(lock, 'utf8')) as LockInfo;
-            if (held.pid === me.pid && held.host === me.host) renameSync(lock, `${lock}.released`);
+            renameSync(path, `${file}.lock.released`);
           } catch {
             /* already gone */
           }
         },
       };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      let held: LockInfo;
-      try {
-        held = JSON.parse(readFileSync(lock, 'utf8')) as LockInfo;
-      } catch {
-        // An unreadable lock (the holder died while writing it): take it over.
-        renameSync(lock, `${lock}.stale`);
-        continue;
-      }
-      if (held.host === me.host && !isAlive(held.pid)) {
-        renameSync(lock, `${lock}.stale`);
-        continue;
-      }
-      return { ok: false, heldBy: held };
     }
+    // Another console made that generation first: look again.
   }
-  const held = JSON.parse(readFileSync(lock, 'utf8')) as LockInfo;
-  return { ok: false, heldBy: held };
+  return { ok: false, heldBy: held ?? { pid: 0, host: '?', user: '?', at: '' } };
+}
+
+function lockPath(file: string, generation: number): string {
+  return generation === 0 ? `${file}.lock` : `${file}.lock.${generation}`;
+}
+
+function newestLockGeneration(file: string): number | undefined {
+  const prefix = `${basename(file)}.lock`;
+  let top: number | undefined;
+  for (const name of readdirSync(dirname(file))) {
+    if (!name.startsWith(prefix)) continue;
+    const rest = name.slice(prefix.length);
+    const g = rest === '' ? 0 : /^\.[1-9]\d{0,8}$/.test(rest) ? Number(rest.slice(1)) : undefined;
+    if (g !== undefined && (top === undefined || g > top)) top = g;
+  }
+  return top;
+}
+
+function readLock(lock: string): string | undefined {
+  try {
+    return readFileSync(lock, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+function parseLock(text: string): LockInfo | undefined {
+  try {
+    const v = JSON.parse(text) as Partial<LockInfo>;
+    return typeof v.pid === 'number' && typeof v.host === 'string' ? { pid: v.pid, host: v.host, user: String(v.user ?? '?'), at: String(v.at ?? '') } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Creates `lock` holding `text`, whole, or returns false when it exists. */
+function linkLock(lock: string, text: string): boolean {
+  const tmp = `${lock}.${process.pid}.${randomBytes(4).toString('hex')}.new`;
+  const fd = openSync(tmp, 'wx');
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    linkSync(tmp, lock);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    unlinkSync(tmp);
+  }
 }
 
 export function pidAlive(pid: number): boolean {

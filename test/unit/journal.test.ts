@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -82,9 +82,74 @@ describe('journal', () => {
     // Another host's lock cannot be checked, so it is respected.
     const d = acquireLock(file, { ...me, host: 'elsewhere' }, undefined, () => false);
     expect(d.ok).toBe(false);
+    // A taking over makes a new generation of the lock beside the dead one, and removes only that.
+    expect(JSON.parse(readFileSync(`${file}.lock.1`, 'utf8'))).toMatchObject({ pid: 42 });
     if (c.ok) c.release();
+    expect(existsSync(`${file}.lock.1`)).toBe(false);
+    expect(JSON.parse(readFileSync(`${file}.lock`, 'utf8'))).toMatchObject({ pid: process.pid });
+    if (a.ok) a.release();
     expect(existsSync(`${file}.lock`)).toBe(false);
   });
+
+  it('a stale lock taken over by several processes at once goes to exactly one of them', async () => {
+    const base = dir();
+    const file = join(base, 'j.jsonl');
+    const bundled = join(base, 'journal.mjs');
+    await build({ entryPoints: [new URL('../../src/journal/journal.ts', import.meta.url).pathname], bundle: true, platform: 'node', format: 'esm', outfile: bundled, logLevel: 'error' });
+    const ROUNDS = 15;
+    const TAKERS = 6;
+    // Each taker waits for round r's go file, spins to the instant it names, tries, and says how it went.
+    const src = `
+      import { existsSync, readFileSync } from 'node:fs';
+      import { hostname } from 'node:os';
+      const { acquireLock } = await import(${JSON.stringify(bundled)});
+      for (let r = 0; r < ${ROUNDS}; r++) {
+        const go = ${JSON.stringify(base)} + '/go-' + r;
+        while (!existsSync(go)) await new Promise((ok) => setTimeout(ok, 1));
+        const at = Number(readFileSync(go, 'utf8'));
+        while (Date.now() < at) {}
+        const got = acquireLock(${JSON.stringify(file)}, { pid: process.pid, host: hostname(), user: 'taker' });
+        process.stdout.write(r + ' ' + (got.ok ? 'ok' : 'held') + '\\n');
+      }`;
+    const out: string[][] = Array.from({ length: ROUNDS }, () => []);
+    const takers = Array.from({ length: TAKERS }, () => {
+      const child = spawn(process.execPath, ['--input-type=module', '-e', src], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let carry = '';
+      child.stdout.on('data', (d: Buffer) => {
+        const lines = (carry + d.toString()).split('\n');
+        carry = lines.pop()!;
+        for (const l of lines) {
+          const [r, what] = l.split(' ');
+          out[Number(r)]!.push(what!);
+        }
+      });
+      return { child, exited: new Promise((ok) => child.on('exit', ok)) };
+    });
+    try {
+      // A holder that is certainly dead: a process that has exited and been reaped.
+      const dead = spawn('true');
+      await new Promise((ok) => dead.on('exit', ok));
+      const stale = JSON.stringify({ pid: dead.pid, host: hostname(), user: 'crashed', at: '2026-01-01T00:00:00.000Z' });
+      const locks = () => readdirSync(base).filter((n) => /^j\.jsonl\.lock(\.\d+)?$/.test(n));
+      for (let r = 0; r < ROUNDS; r++) {
+        for (const n of locks()) rmSync(join(base, n));
+        writeFileSync(`${file}.lock`, stale);
+        writeFileSync(join(base, `go-${r}`), String(Date.now() + 150));
+        const t0 = Date.now();
+        while (out[r]!.length < TAKERS && Date.now() - t0 < 20_000) await new Promise((ok) => setTimeout(ok, 5));
+        expect(out[r]!.length, `round ${r}: every taker answered`).toBe(TAKERS);
+        expect(out[r]!.filter((w) => w === 'ok').length, `round ${r}: ${out[r]!.join(' ')}`).toBe(1);
+        // The newest lock on disk is the winner's: a live taker.
+        expect(locks().sort()).toEqual(['j.jsonl.lock', 'j.jsonl.lock.1']);
+        const held = JSON.parse(readFileSync(`${file}.lock.1`, 'utf8')) as { pid: number; user: string };
+        expect(held.user).toBe('taker');
+        expect(pidAlive(held.pid)).toBe(true);
+      }
+    } finally {
+      for (const t of takers) t.child.kill('SIGKILL');
+      await Promise.all(takers.map((t) => t.exited));
+    }
+  }, 60_000);
 
   it('follows lines another writer appends, complete lines only', () => {
     const file = join(dir(), 'j.jsonl');
