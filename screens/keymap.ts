@@ -43,6 +43,7 @@ export const DEFAULT_KEYS = {
   'step-skip': 's',
   'step-run': 'x',
   'step-stop': 'X',
+  'take-lead': 'L',
   copy: 'c',
   edit: 'e',
   override: 'o',
@@ -143,6 +144,7 @@ const BINDINGS: Binding[] = [
   { action: 'severity', label: 'change severity', when: canRecord, intent: inc('severity') },
   { action: 'hand-over', label: 'hand a role over', when: canRecord, intent: inc('hand-over') },
   { action: 'resolve', label: 'resolve (verify gate first)', when: canRecord, intent: inc('resolve') },
+  { action: 'take-lead', label: 'lead this incident (its console stopped)', when: (s, c) => incidentOpen(s, c) && c.incident!.leaderless, intent: inc('take-lead') },
   { action: 'postmortem', label: 'write the post-mortem', when: (s, c) => incidentFree(s, c) && c.incident!.status === 'resolved' && c.incident!.writable, intent: inc('postmortem') },
   // Incident panels.
   { action: 'down', label: 'next', when: panel('picker', 'runbook', 'timeline'), intent: inc('down'), alias: ['down'] },
@@ -185,7 +187,7 @@ export function buildKeyMap(overrides: Record<string, string> = {}): { keys: Key
   const contexts: KeyContext[] = [base];
   for (const status of ['none', 'open', 'resolved'] as const) {
     for (const writable of [true, false]) {
-      for (const p of INCIDENT_PANELS) contexts.push({ ...base, incident: { status, writable, panel: p, form: false, composeReady: true, gateRed: true, stepRunning: true } });
+      for (const p of INCIDENT_PANELS) contexts.push({ ...base, incident: { status, writable, panel: p, form: false, composeReady: true, gateRed: true, stepRunning: true, leaderless: !writable } });
     }
   }
   contexts.push({ ...base, release: { canStart: true, keys: [], takes: () => false, closable: true } });

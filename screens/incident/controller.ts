@@ -96,6 +96,8 @@ export interface IncidentSnapshot {
   readonly: boolean;
   /** The banner to show when watching: `read-only: watching ana@box's session (pid 123)`. */
   banner?: string;
+  /** Watching an open incident that nobody leads any more (its writer's console stopped or quit): L takes the lead. */
+  leaderless?: boolean;
   ui: IncidentUi;
   runbooks?: LoadedRunbook[];
   runbookError?: string;
@@ -127,6 +129,7 @@ export function incidentKeyState(s: IncidentSnapshot): IncidentKeyState {
     composeReady: p.kind === 'compose' && p.text !== undefined && !p.sending && !p.sent,
     gateRed: p.kind === 'gate' && p.status === 'red',
     stepRunning: s.running !== undefined,
+    leaderless: s.readonly && s.leaderless === true && s.state?.status === 'open',
   };
 }
 
@@ -188,7 +191,7 @@ export class IncidentController {
   private bannerFor(heldBy: LockInfo | undefined): string | undefined {
     if (this.deps.readonly) return 'read-only (--readonly): watching this incident, nothing is recorded';
     if (heldBy) return `read-only: watching ${heldBy.user}@${heldBy.host}'s session (pid ${heldBy.pid})`;
-    return undefined;
+    return this.snap.readonly ? 'read-only: watching this incident' : undefined;
   }
 
   // React's useSyncExternalStore wants these two as stable functions.
@@ -228,6 +231,7 @@ export class IncidentController {
   /** The reminders: response target missed (once), status update overdue (every minute while it is). */
   tick(now = this.now()): void {
     this.followNewIncident();
+    this.watchLeader();
     const s = this.snap.state;
     const c = this.clock(now);
     if (!s || !c || s.status !== 'open' || this.snap.readonly) return;
@@ -284,18 +288,54 @@ export class IncidentController {
       if (state.status !== 'open') continue;
       let session: IncidentSession;
       try {
-        session = IncidentSession.open(file, { me: this.me, now: this.now, readonly: true });
+        session = IncidentSession.open(file, { me: this.me, now: this.now, ...(this.deps.readonly ? { readonly: true } : { follow: true }) });
       } catch (err) {
         return this.say(`${state.id} was declared in another terminal, but could not be opened: ${(err as Error).message}`, true);
       }
       this.attach(session);
       this.following = true;
-      const holder = lockHolder(file);
-      const banner = holder ? `read-only: watching ${holder.user}@${holder.host}'s session (pid ${holder.pid})` : `read-only: declared in another terminal; \`hubops incident\` resumes it as its writer`;
-      this.set({ banner });
-      this.say(`SEV${state.sev} ${state.id} declared in another terminal${holder ? ` by ${holder.user}@${holder.host}` : ''}: watching it (read-only)`, true);
+      const holder = session.heldBy;
+      const said = `SEV${state.sev} ${state.id} declared in another terminal${holder ? ` by ${holder.user}@${holder.host}` : ''}: watching it (read-only)`;
+      if (!this.watchLeader(said)) this.say(said, true);
       return;
     }
+  }
+
+  /**
+   * Watching an open incident: when the console that leads it stops (killed, crashed, its SSH link
+   * gone) or quits, say so and offer L, so the incident is not left with nobody able to record
+   * in it. Taking the lead is always a person's choice, never this console's.
+   */
+  private watchLeader(before?: string): boolean {
+    const session = this.session;
+    if (!session || !this.snap.readonly || this.deps.readonly || session.state.status !== 'open') return false;
+    const gone = session.leaderGone();
+    if (gone && !this.snap.leaderless) {
+      const who = gone.last && gone.last.pid > 0 ? `${gone.last.user}@${gone.last.host}'s console (pid ${gone.last.pid})` : 'its console';
+      this.set({ leaderless: true, banner: `read-only: nobody leads this incident now: ${who} has stopped; L to lead it` });
+      this.say(`${before ? `${before}; ` : ''}${who} has stopped: nobody leads ${session.state.id}; press L to lead it`, true);
+      return true;
+    }
+    if (!gone && this.snap.leaderless !== false) this.set({ leaderless: false, banner: this.bannerFor(session.heldBy) });
+    return false;
+  }
+
+  /** L: this console becomes the incident's writer, if nobody has taken it meanwhile. */
+  private takeLead(): void {
+    const session = this.session;
+    if (!session || !this.snap.readonly || this.deps.readonly) return;
+    const gone = session.leaderGone();
+    const r = session.takeLead();
+    if (!r.ok) {
+      this.set({ leaderless: false, banner: this.bannerFor(r.heldBy) });
+      return this.say(`${r.heldBy.user}@${r.heldBy.host} leads ${session.state.id} now (pid ${r.heldBy.pid})`, true);
+    }
+    this.following = false;
+    this.set({ state: session.state, readonly: false, leaderless: false, banner: undefined });
+    const last = gone ? gone.last : undefined;
+    const from = last && last.pid > 0 ? ` from ${last.user}@${last.host} (pid ${last.pid}), whose console had stopped` : '';
+    this.record({ type: 'note', text: `took the lead${from}` });
+    this.say(`you lead ${session.state.id} now`);
   }
 
   /** The key context: what the incident keys may do right now. */
@@ -370,6 +410,9 @@ export class IncidentController {
     const ui = this.snap.ui;
     const panel = ui.panel;
     switch (op) {
+      case 'take-lead':
+        this.takeLead();
+        return;
       case 'step-stop':
         // Stopping a command is the safe direction: no confirm, but recorded with the result.
         if (!this.snap.running || !this.abort) return this.say('no step is running', true);
@@ -825,11 +868,3 @@ export class IncidentController {
 }
 
 /** Who holds an incident journal's lock, when a live process on this host (or another host) does. */
-function lockHolder(file: string): LockInfo | undefined {
-  try {
-    const held = JSON.parse(readFileSync(`${file}.lock`, 'utf8')) as LockInfo;
-    return held.host !== hostname() || pidAlive(held.pid) ? held : undefined;
-  } catch {
-    return undefined;
-  }
-}

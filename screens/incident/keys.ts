@@ -15,6 +15,8 @@ export interface IncidentKeyState {
   gateRed: boolean;
   /** A runbook step's command is running (it can be stopped). */
   stepRunning: boolean;
+  /** Watching an open incident whose leading console has stopped: it can be led from here. */
+  leaderless: boolean;
 }
 
 export const INCIDENT_PANELS: readonly Panel['kind'][] = ['none', 'timeline', 'picker', 'runbook', 'compose', 'gate'];
@@ -41,6 +43,7 @@ export type IncidentOp =
   | 'step-run'
   | 'step-run-refused'
   | 'step-stop'
+  | 'take-lead'
   | 'send'
   | 'copy'
   | 'edit'

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { acquireLock, JournalFollower, JournalWriter, readJournal, type JournalProblem, type LockInfo } from '../journal/journal.js';
+import { acquireLock, JournalFollower, JournalWriter, lockHolder, pidAlive, readJournal, type JournalProblem, type LockInfo } from '../journal/journal.js';
 import { slugify } from './clock.js';
 import { incidentEventSchema, type IncidentEvent, type NewIncidentEvent, type Sev } from './events.js';
 import { incidentReducer, replayIncident, type IncidentState } from './state.js';
@@ -56,7 +56,7 @@ export class IncidentSession {
   private writer: JournalWriter<IncidentEvent> | undefined;
   private follower: JournalFollower | undefined;
   private releaseLock: (() => void) | undefined;
-  readonly heldBy: LockInfo | undefined;
+  private holder: LockInfo | undefined;
 
   private constructor(
     readonly file: string,
@@ -64,13 +64,15 @@ export class IncidentSession {
     readonly problems: JournalProblem[],
     private readonly me: string,
     private readonly now: () => number,
-    lock: { ok: true; release: () => void } | { ok: false; heldBy: LockInfo },
+    lock: { ok: true; release: () => void } | { ok: false; heldBy: LockInfo | undefined },
+    /** Opened with --readonly: never writes, whoever holds the incident. */
+    private readonly watchOnly = false,
   ) {
     if (lock.ok) {
       this.releaseLock = lock.release;
       this.writer = new JournalWriter(file);
     } else {
-      this.heldBy = lock.heldBy;
+      this.holder = lock.heldBy;
       this.follower = new JournalFollower(file, (json) => {
         const parsed = incidentEventSchema.safeParse(json);
         if (parsed.success && parsed.data.seq > this.current.seq) {
@@ -89,6 +91,51 @@ export class IncidentSession {
 
   get readonly(): boolean {
     return this.writer === undefined;
+  }
+
+  /** Who holds the incident, when this session is read-only because of them. */
+  get heldBy(): LockInfo | undefined {
+    return this.holder;
+  }
+
+  /**
+   * A read-only session whose incident nobody leads any more: its writer's console has stopped
+   * (dead on this host) or quit. Returns who held it last (undefined: nobody holds a lock), or
+   * false while someone leads it, or when this session may not write (--readonly).
+   */
+  leaderGone(isAlive: (pid: number) => boolean = pidAlive): { last: LockInfo | undefined } | false {
+    if (this.writer || this.watchOnly) return false;
+    const held = lockHolder(this.file);
+    if (held && (held.host !== hostname() || isAlive(held.pid))) {
+      this.holder = held;
+      return false;
+    }
+    return { last: held ?? this.holder };
+  }
+
+  /**
+   * Makes this read-only session the incident's writer, when nobody else holds it. Everything the
+   * last writer put in the journal is read first (a line it was cut off in the middle of is set
+   * aside, not lost), so this session goes on from exactly there.
+   */
+  takeLead(): { ok: true } | { ok: false; heldBy: LockInfo } {
+    if (this.writer) return { ok: true };
+    if (this.watchOnly) return { ok: false, heldBy: { ...lockOwner(this.me), at: '' } };
+    const lock = acquireLock(this.file, lockOwner(this.me));
+    if (!lock.ok) {
+      this.holder = lock.heldBy;
+      return lock;
+    }
+    this.follower?.stop();
+    this.follower = undefined;
+    const { events } = readJournal(this.file, incidentEventSchema, { repair: true });
+    const state = replayIncident(events);
+    if (state) this.current = state;
+    this.releaseLock = lock.release;
+    this.writer = new JournalWriter(this.file);
+    this.holder = undefined;
+    this.notify();
+    return { ok: true };
   }
 
   static declare(journalDir: string, input: { sev: Sev; title: string; symptom?: string; service?: string; env?: string }, opts: { me?: string; now?: () => number } = {}): IncidentSession {
@@ -120,11 +167,19 @@ export class IncidentSession {
     return new IncidentSession(file, replayIncident([declared])!, [], me, now, lock);
   }
 
-  /** Opens an existing incident: for writing if nobody else holds it, else read-only and following. */
-  static open(file: string, opts: { me?: string; now?: () => number; readonly?: boolean } = {}): IncidentSession {
+  /**
+   * Opens an existing incident: for writing if nobody else holds it, else read-only and following.
+   * `readonly` (--readonly) never writes; `follow` opens it read-only without trying the lock, and
+   * takeLead() may make it the writer later.
+   */
+  static open(file: string, opts: { me?: string; now?: () => number; readonly?: boolean; follow?: boolean } = {}): IncidentSession {
     const me = opts.me ?? whoAmI();
     const now = opts.now ?? Date.now;
-    const lock = opts.readonly ? ({ ok: false, heldBy: { ...lockOwner(me), at: '' } } as const) : acquireLock(file, lockOwner(me));
+    const lock = opts.readonly
+      ? ({ ok: false, heldBy: { ...lockOwner(me), at: '' } } as const)
+      : opts.follow
+        ? ({ ok: false, heldBy: lockHolder(file) } as const)
+        : acquireLock(file, lockOwner(me));
     // Repair (set a torn line aside) only as the writer: a watcher must not cut a line being written.
     const { events, problems } = readJournal(file, incidentEventSchema, { repair: lock.ok });
     const state = replayIncident(events);
@@ -132,7 +187,7 @@ export class IncidentSession {
       if (lock.ok) lock.release();
       throw new Error(`${file}: no incident in this journal (the first line must be a "declared" event)`);
     }
-    return new IncidentSession(file, state, problems, me, now, lock);
+    return new IncidentSession(file, state, problems, me, now, lock, opts.readonly === true);
   }
 
   /** Appends an event (fsynced) and returns the new state; the screen moves on only after this. */

@@ -220,6 +220,17 @@ export function acquireLock(file: string, me: Omit<LockInfo, 'at'>, now: () => D
   return { ok: false, heldBy: held ?? { pid: 0, host: '?', user: '?', at: '' } };
 }
 
+/**
+ * Who holds the journal's lock now (its newest generation), alive or not; undefined when nobody
+ * does (never taken, or released).
+ */
+export function lockHolder(file: string): LockInfo | undefined {
+  const top = newestLockGeneration(file);
+  if (top === undefined) return undefined;
+  const text = readLock(lockPath(file, top));
+  return text === undefined ? undefined : parseLock(text);
+}
+
 function lockPath(file: string, generation: number): string {
   return generation === 0 ? `${file}.lock` : `${file}.lock.${generation}`;
 }
@@ -227,7 +238,13 @@ function lockPath(file: string, generation: number): string {
 function newestLockGeneration(file: string): number | undefined {
   const prefix = `${basename(file)}.lock`;
   let top: number | undefined;
-  for (const name of readdirSync(dirname(file))) {
+  let names: string[];
+  try {
+    names = readdirSync(dirname(file));
+  } catch {
+    return undefined;
+  }
+  for (const name of names) {
     if (!name.startsWith(prefix)) continue;
     const rest = name.slice(prefix.length);
     const g = rest === '' ? 0 : /^\.[1-9]\d{0,8}$/.test(rest) ? Number(rest.slice(1)) : undefined;

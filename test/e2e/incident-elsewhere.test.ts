@@ -35,8 +35,8 @@ describe('an incident declared in another terminal', () => {
 
     let screen = await s.waitForText(/SEV2 Search slow · \d\d:\d\d/, 10_000);
     // Followed read-only: this console does not take the writer's lock by itself, even with the
-    // declaring hubops gone; the banner says how to lead it.
-    expect(screen).toContain('read-only: declared in another terminal; `hubops incident` resumes it as its writer');
+    // declaring hubops gone; the banner says how to lead it (L, or hubops opened again).
+    expect(screen).toContain('read-only: nobody leads this incident now: its console has stopped; L to lead it');
     expect(screen).toMatch(/declared in another terminal: watching it/);
     // Read-only: q does not ask (nothing of this console's is open).
     await s.sendKeys('q');
@@ -63,4 +63,58 @@ describe('an incident declared in another terminal', () => {
     await again.sendKeys('y', 'Enter');
     expect(await again.waitForExit(10_000)).toBe(0);
   }, 60_000);
+
+  it('the console leading it is killed: the one watching says so, and L makes it the writer', async () => {
+    const spawnHubops = (args: string[]) =>
+      spawnSync(process.execPath, [bin, ...args], { cwd: dir.path, env: { ...process.env, HUBOPS_CONFIG: '' }, encoding: 'utf8', timeout: 20_000 });
+    const declared = spawnHubops(['incident', '--sev', '1', '--title', 'Checkout down', '--plain']);
+    expect(declared.status, declared.stderr).toBe(0);
+    const lead = await startTmux({ command: [process.execPath, bin], cols: 120, rows: 40, cwd: dir.path, env: { HUBOPS_CONFIG: '' } });
+    sessions.push(lead);
+    await lead.waitForText(/resumed \d{4}-\d\d-\d\d-checkout-down \(SEV1, triage\)/, 15_000);
+    const leadPid = await lead.panePid();
+
+    const watcher = await startTmux({ command: [process.execPath, bin], cols: 120, rows: 40, cwd: dir.path, env: { HUBOPS_CONFIG: '' } });
+    sessions.push(watcher);
+    let screen = await watcher.waitForText(`session (pid ${leadPid})`, 15_000);
+    expect(screen).toContain('read-only: watching');
+    // While the lead lives, L does nothing and says nothing.
+    await watcher.sendKeys('L');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await watcher.capture()).not.toContain('you lead');
+
+    // What it records reaches the watcher; then its console is killed mid-incident.
+    await lead.sendKeys('n');
+    await lead.waitForText('Note');
+    await lead.sendText('noted by the first lead');
+    await lead.sendKeys('Enter');
+    await lead.waitForNoText('Add a note to the timeline');
+    process.kill(leadPid, 'SIGKILL');
+    screen = await watcher.waitForText(`console (pid ${leadPid}) has stopped; L to lead it`, 10_000);
+
+    await watcher.sendKeys('L');
+    screen = await watcher.waitForText(/you lead \d{4}-\d\d-\d\d-checkout-down now/, 10_000);
+    expect(screen).not.toContain('read-only');
+    await watcher.sendKeys('n');
+    await watcher.waitForText('Note');
+    await watcher.sendText('noted by the second lead');
+    await watcher.sendKeys('Enter');
+    await watcher.waitForNoText('Add a note to the timeline');
+    await watcher.sendKeys('t');
+    screen = await watcher.waitForText(/Timeline — \d+ events/);
+    expect(screen).toContain('noted by the first lead');
+    expect(screen).toContain('took the lead from');
+    expect(screen).toContain('noted by the second lead');
+    await watcher.sendKeys('Escape');
+    await watcher.waitForNoText('Timeline —');
+
+    // The journal holds every event once, in order, from both leads.
+    const shown = spawnHubops(['incident', '--plain', '--readonly']);
+    expect(shown.status, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(new RegExp(`noted by the first lead[\\s\\S]*took the lead from \\S+ \\(pid ${leadPid}\\), whose console had stopped[\\s\\S]*noted by the second lead`));
+    await watcher.sendKeys('q');
+    await watcher.waitForText('Quit hubops while the incident is open?');
+    await watcher.sendKeys('y', 'Enter');
+    expect(await watcher.waitForExit(10_000)).toBe(0);
+  }, 90_000);
 });

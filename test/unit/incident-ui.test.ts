@@ -210,7 +210,7 @@ describe('incident keys', () => {
     readonly: false,
     filterActive: false,
     logRows: 10,
-    incident: { status: 'open', writable: true, panel: 'none', form: false, composeReady: false, gateRed: false, stepRunning: false, ...incident },
+    incident: { status: 'open', writable: true, panel: 'none', form: false, composeReady: false, gateRed: false, stepRunning: false, leaderless: false, ...incident },
   });
   it('act only when they can: declare when none is open, recording keys only when writable', () => {
     expect(intentFor('i', initialShell, keys, ctx({ status: 'none' }))).toEqual({ type: 'incident', op: 'declare' });
@@ -218,6 +218,10 @@ describe('incident keys', () => {
     expect(intentFor('n', initialShell, keys, ctx({}))).toEqual({ type: 'incident', op: 'note' });
     expect(intentFor('n', initialShell, keys, ctx({ writable: false }))).toBeUndefined();
     expect(intentFor('t', initialShell, keys, ctx({ writable: false }))).toEqual({ type: 'incident', op: 'timeline' });
+    // L only when watching an open incident whose leading console has stopped.
+    expect(intentFor('L', initialShell, keys, ctx({ writable: false, leaderless: true }))).toEqual({ type: 'incident', op: 'take-lead' });
+    expect(intentFor('L', initialShell, keys, ctx({ writable: false }))).toBeUndefined();
+    expect(intentFor('L', initialShell, keys, ctx({ writable: false, leaderless: true, status: 'resolved' }))).toBeUndefined();
     expect(intentFor('M', initialShell, keys, ctx({}))).toBeUndefined();
     expect(intentFor('M', initialShell, keys, ctx({ status: 'resolved' }))).toEqual({ type: 'incident', op: 'postmortem' });
     // Without incident mode at all (no journal), none of them act.

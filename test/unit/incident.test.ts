@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync, appendFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatClock, incidentClock, slugify, suggestSeverity } from '../../src/incident/clock.js';
 import { IncidentSession, listIncidents } from '../../src/incident/session.js';
@@ -46,6 +46,38 @@ describe('incident', () => {
     expect(r.state.timeline.at(-1)?.text).toBe('from the writer');
     r.close();
     w.close();
+  });
+
+  it('a watcher takes the lead once the writer is gone, from everything it wrote (a torn last line set aside)', () => {
+    // Same host as the lock's pid check (a lock of another host is never taken over).
+    const dir = mkdtempSync(join(tmpdir(), 'hubops-inc-'));
+    const w = IncidentSession.declare(dir, { sev: 1, title: 'down' }, { me: `ana@${hostname()}` });
+    const r = IncidentSession.open(w.file, { me: `bob@${hostname()}`, follow: true });
+    const watchOnly = IncidentSession.open(w.file, { me: `cy@${hostname()}`, readonly: true });
+    expect(r.readonly).toBe(true);
+    // The writer lives: nothing to take.
+    expect(r.leaderGone()).toBe(false);
+    expect(r.takeLead()).toMatchObject({ ok: false, heldBy: { pid: process.pid } });
+    w.record({ type: 'note', text: 'last words' });
+    // The writer dies in the middle of its next line (as a kill -9 would leave it).
+    expect(r.leaderGone(() => false)).toEqual({ last: expect.objectContaining({ pid: process.pid }) });
+    w.close();
+    appendFileSync(w.file, '{"v":1,"seq":3,"at":"2026');
+    expect(r.leaderGone()).toEqual({ last: expect.objectContaining({ pid: process.pid }) });
+    expect(watchOnly.leaderGone()).toBe(false); // --readonly never leads
+    expect(r.takeLead()).toEqual({ ok: true });
+    expect(r.readonly).toBe(false);
+    expect(r.state.timeline.map((t) => t.text)).toEqual(['SEV1 declared: down', 'last words']);
+    r.record({ type: 'note', text: 'bob leads' });
+    expect(r.state.seq).toBe(3);
+    // A third session now finds bob's lock, and the journal reads whole.
+    const third = IncidentSession.open(w.file, { me: `dan@${hostname()}` });
+    expect(third.readonly).toBe(true);
+    expect(third.problems).toEqual([]);
+    expect(third.state.timeline.map((t) => t.text)).toEqual(['SEV1 declared: down', 'last words', 'bob leads']);
+    third.close();
+    watchOnly.close();
+    r.close();
   });
 
   it('resumes after a torn last line with everything before it', () => {
