@@ -311,9 +311,10 @@ export class IncidentController {
     if (!session || !this.snap.readonly || this.deps.readonly || session.state.status !== 'open') return false;
     const gone = session.leaderGone();
     if (gone && !this.snap.leaderless) {
-      const who = gone.last && gone.last.pid > 0 ? `${gone.last.user}@${gone.last.host}'s console (pid ${gone.last.pid})` : 'its console';
-      this.set({ leaderless: true, banner: `read-only: nobody leads this incident now: ${who} has stopped; L to lead it` });
-      this.say(`${before ? `${before}; ` : ''}${who} has stopped: nobody leads ${session.state.id}; press L to lead it`, true);
+      // The action first: at 80 columns the end of the line is cut.
+      const why = gone.last && gone.last.pid > 0 ? `${gone.last.user}@${gone.last.host}'s console (pid ${gone.last.pid}) stopped` : 'nobody leads this incident';
+      this.set({ leaderless: true, banner: `read-only: ${why} — L to lead it` });
+      this.say(`${before ? `${before}; ` : ''}L to lead it: ${why}`, true);
       return true;
     }
     if (!gone && this.snap.leaderless !== false) this.set({ leaderless: false, banner: this.bannerFor(session.heldBy) });

@@ -36,7 +36,7 @@ describe('an incident declared in another terminal', () => {
     let screen = await s.waitForText(/SEV2 Search slow · \d\d:\d\d/, 10_000);
     // Followed read-only: this console does not take the writer's lock by itself, even with the
     // declaring hubops gone; the banner says how to lead it (L, or hubops opened again).
-    expect(screen).toContain('read-only: nobody leads this incident now: its console has stopped; L to lead it');
+    expect(screen).toContain('read-only: nobody leads this incident — L to lead it');
     expect(screen).toMatch(/declared in another terminal: watching it/);
     // Read-only: q does not ask (nothing of this console's is open).
     await s.sendKeys('q');
@@ -90,7 +90,7 @@ describe('an incident declared in another terminal', () => {
     await lead.sendKeys('Enter');
     await lead.waitForNoText('Add a note to the timeline');
     process.kill(leadPid, 'SIGKILL');
-    screen = await watcher.waitForText(`console (pid ${leadPid}) has stopped; L to lead it`, 10_000);
+    screen = await watcher.waitForText(`console (pid ${leadPid}) stopped — L to lead it`, 10_000);
 
     await watcher.sendKeys('L');
     screen = await watcher.waitForText(/you lead \d{4}-\d\d-\d\d-checkout-down now/, 10_000);
