@@ -24,6 +24,7 @@ import { mmss, ReleasePanel } from './release/ReleasePanel.js';
 import { initialShell, shellReducer, type Intent, type ShellData, type ShellState, type MenuOption } from './shell-state.js';
 import { hhmmss, useClock } from './useClock.js';
 import { useTerminalSize } from './useTerminalSize.js';
+import { groupThousands } from '../src/util/text-order.js';
 
 /** What the console can do to the world; the live session provides it. */
 export interface ConsoleActions {
@@ -337,7 +338,7 @@ export function App(props: AppProps) {
     buffer.filter ? `${buffer.filter.query?.startsWith('/') ? buffer.filter.query : `"${buffer.filter.query ?? ''}"`} ${buffer.matchCount} match${buffer.matchCount === 1 ? '' : 'es'}` : '',
     live.logs.dropped > 0 ? `${live.logs.dropped} dropped` : '',
     // Lines received for the shown source (what the benchmark compares with what was written).
-    buffer.total > 0 ? `${buffer.total.toLocaleString('en-US')} lines` : '',
+    buffer.total > 0 ? `${groupThousands(buffer.total)} lines` : '',
   ]
     .filter(Boolean)
     .join(' · ');

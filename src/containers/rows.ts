@@ -1,4 +1,5 @@
 import type { ContainerRow } from '../live/events.js';
+import { naturalCompare } from '../util/text-order.js';
 
 /**
  * Pure: Docker Engine API answers → container rows for the containers pane.
@@ -202,12 +203,10 @@ export function exitCodeFromStatus(status: string | undefined): number | undefin
   return m ? Number(m[1]) : undefined;
 }
 
-const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
-
 /** By compose service (containers without one last), then by name; `api-2` before `api-10`. */
 export function compareRows(a: ContainerRow, b: ContainerRow): number {
   if ((a.service === undefined) !== (b.service === undefined)) return a.service === undefined ? 1 : -1;
-  return collator.compare(a.service ?? '', b.service ?? '') || collator.compare(a.name, b.name) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  return naturalCompare(a.service ?? '', b.service ?? '') || naturalCompare(a.name, b.name) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
 /**
