@@ -1,5 +1,6 @@
 /** Which runbooks fit an incident: pure, so the picker's order is tested without a screen. */
 import type { Runbook, Severity } from './types.js';
+import { naturalCompare } from '../util/text-order.js';
 
 export interface RankedRunbook<R> {
   runbook: R;
@@ -27,5 +28,5 @@ export function rankRunbooks<R extends Pick<Runbook, 'id' | 'title' | 'severity'
     const svcText = anyService ? 'any service' : runbook.services.join(', ');
     return { runbook, score, suggested: sevFits && (named || anyService), why: `${sevText} · ${svcText}` };
   });
-  return ranked.sort((a, b) => Number(b.suggested) - Number(a.suggested) || b.score - a.score || a.runbook.title.localeCompare(b.runbook.title));
+  return ranked.sort((a, b) => Number(b.suggested) - Number(a.suggested) || b.score - a.score || naturalCompare(a.runbook.title, b.runbook.title));
 }
