@@ -6,7 +6,7 @@ import type { Environment } from '../config/schema.js';
 import { httpGet, describeNetError } from '../sources/http-via-target.js';
 import { openTarget } from '../targets/index.js';
 import { renderCommand } from '../targets/shell.js';
-import type { Target } from '../targets/target.js';
+import { whenConnected, type Target } from '../targets/target.js';
 import { loadTemplate } from '../templates/load.js';
 import { renderTemplate } from '../templates/templates.js';
 import { applyOverride, assembleGate, type CheckName, type GateReport } from './gate/gate.js';
@@ -374,11 +374,17 @@ const autoRollbackAnswerer: Answerer = {
 };
 
 /** Runs a deploy or rollback command: output streamed, a non-zero exit or `idleMs` of silence fails it. */
+/** How long a deploy or rollback command waits for a target's link to come back. */
+const LINK_WAIT_MS = 2 * 60_000;
+
 async function runCommand(j: ReleaseJournal, target: Target, purpose: 'deploy' | 'rollback', command: string, idleMs: number, say: (l: string) => void): Promise<{ ok: boolean; why: string }> {
   const ac = new AbortController();
   let idle = setTimeout(() => ac.abort(), idleMs);
   let idleFired = false;
   ac.signal.addEventListener('abort', () => (idleFired = true));
+  // A link that is down (or was just cut under the deploy) is waited for: the command cannot run
+  // without it, and the target stops a command cut off by the drop before it runs this one.
+  await whenConnected(target, LINK_WAIT_MS, (s) => say(`waiting up to ${formatDuration(LINK_WAIT_MS)} for the link to ${target.id}${s.state === 'disconnected' ? ` (${s.error})` : ''}…`));
   say(`$ ${command}`);
   const r = await target.run(command, {
     signal: ac.signal,

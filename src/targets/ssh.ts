@@ -148,6 +148,10 @@ export class SshTarget implements Target {
   private sessions = 0;
   private readonly sessionQueue: Array<() => void> = [];
   private closed = false;
+  /** Commands cut off by a lost link, by their run's nonce: stopped when the link is back. */
+  private readonly orphans = new Set<string>();
+  /** Stopping them, on a new connection: nothing else runs there until it is done. */
+  private reaping: Promise<void> | undefined;
 
   constructor(url: string | SshAddress, opts: SshOptions = {}) {
     this.address = typeof url === 'string' ? parseSshUrl(url) : url;
@@ -254,6 +258,7 @@ export class SshTarget implements Target {
         return;
       }
       this.failures = 0;
+      if (this.orphans.size > 0) this.reaping = this.reapOrphans(client);
       this.setState({ state: 'connected' });
       const waiters = this.waiters;
       this.waiters = [];
@@ -386,6 +391,36 @@ export class SshTarget implements Target {
     return new Promise<SshClient>((resolve, reject) => this.waiters.push({ resolve, reject }));
   }
 
+  /**
+   * A command whose link dropped keeps running on the host (an exec session has no terminal to
+   * hang up), out of sight: a deploy cut off mid-way would go on while the rollback that follows
+   * it runs. So, once the link is back and before anything else runs there, every process still
+   * carrying such a run's mark (HUBOPS_RUN=<nonce> in its environment, checked in /proc, so a
+   * reused pid is never hit) gets TERM, and KILL 2 s later.
+   */
+  private async reapOrphans(client: SshClient): Promise<void> {
+    for (const nonce of [...this.orphans]) {
+      const done = await new Promise<boolean>((resolve) => {
+        try {
+          client.exec(`exec sh -c ${shellQuote(REAP_SCRIPT)} sh ${nonce}`, (err, ch) => {
+            if (err) return resolve(false);
+            let out = '';
+            ch.on('data', (b: Buffer) => (out += b.toString()));
+            ch.stderr.resume();
+            ch.on('error', () => {});
+            ch.on('close', () => resolve(/^(none|stopped|killed)\b/m.test(out)));
+            ch.end();
+          });
+        } catch {
+          resolve(false);
+        }
+      });
+      // Not done (the link dropped again): tried again on the next connection.
+      if (done) this.orphans.delete(nonce);
+    }
+    this.reaping = undefined;
+  }
+
   private acquireSession(): Promise<void> {
     const max = Math.max(1, this.opts.maxSessions ?? 8);
     if (this.sessions < max) {
@@ -432,7 +467,7 @@ export class SshTarget implements Target {
       return true;
     });
     const wrapped =
-      `exec sh -c ${shellQuote(`printf 'hubops-run %s %s\n' "$1" "$$" >&2; exec sh -c "$2"`)} sh ${nonce} ${shellQuote(command)}`;
+      `exec sh -c ${shellQuote(`HUBOPS_RUN=$1; export HUBOPS_RUN; printf 'hubops-run %s %s\n' "$1" "$$" >&2; exec sh -c "$2"`)} sh ${nonce} ${shellQuote(command)}`;
     if (this.closed) return Promise.resolve(notRun(collector, started, 'target closed'));
     if (opts.signal?.aborted) return Promise.resolve(notRun(collector, started, 'aborted'));
 
@@ -456,6 +491,11 @@ export class SshTarget implements Target {
         if (active) this.runs.delete(active);
         if (holdsSession) this.releaseSession();
         collector.end();
+        // Cut off once it may have started: it is stopped on the host when the link is back.
+        if (lost !== undefined && execSent && !this.closed) {
+          this.orphans.add(nonce);
+          lost = `${lost} while it ran; it is stopped on the host as soon as the link is back, before anything else runs there`;
+        }
         const why = lost ?? killReason ?? error;
         const result: RunResult = {
           code: why !== undefined ? null : (exitCode ?? null),
@@ -531,6 +571,9 @@ export class SshTarget implements Target {
           finish((err as Error).message);
           return;
         }
+        if (settled) return;
+        // Commands cut off by an earlier drop are stopped first.
+        while (this.reaping) await this.reaping;
         if (settled) return;
         await this.acquireSession();
         holdsSession = true;
@@ -770,6 +813,22 @@ function signalChannel(ch: ClientChannel, name: string): void {
 }
 
 /** `kill -- -PGID` on a channel of its own (outside the session limit: sshd allows 10, we use 8). */
+/**
+ * Stops every process whose environment holds HUBOPS_RUN=$1: TERM, then KILL those left after 2 s.
+ * Prints none, stopped or killed. POSIX sh, tr and grep; Linux's /proc.
+ */
+const REAP_SCRIPT = [
+  'n=$1',
+  'marked() { for d in /proc/[0-9]*; do tr "\\000" "\\n" < "$d/environ" 2>/dev/null | grep -qx "HUBOPS_RUN=$n" && echo "${d#/proc/}"; done; }',
+  'p=$(marked)',
+  'if [ -z "$p" ]; then echo none; exit 0; fi',
+  'kill -TERM $p 2>/dev/null',
+  'i=0',
+  'while [ $i -lt 20 ]; do sleep 0.1; p=$(marked); if [ -z "$p" ]; then echo stopped; exit 0; fi; i=$((i+1)); done',
+  'kill -KILL $p 2>/dev/null',
+  'echo killed',
+].join('\n');
+
 function killRemoteGroup(client: SshClient, pgid: number, sig: 'TERM' | 'KILL'): void {
   const cmd = `exec sh -c 'kill -s ${sig} -- -"$1" 2>/dev/null || kill -s ${sig} "$1" 2>/dev/null; exit 0' sh ${pgid}`;
   try {

@@ -45,3 +45,31 @@ export interface Target {
   onState(listener: (s: ConnectionState) => void): () => void;
   close(): Promise<void>;
 }
+
+/**
+ * Resolves true once the target's link is up (at once when it is, and always for local), or false
+ * after `timeoutMs`. `onWait` is told, once, why it waits.
+ */
+export function whenConnected(target: Target, timeoutMs: number, onWait?: (s: Extract<ConnectionState, { state: 'disconnected' | 'connecting' }>) => void): Promise<boolean> {
+  return new Promise((resolve) => {
+    let told = false;
+    let done = false;
+    let unsubscribe: (() => void) | undefined;
+    const finish = (ok: boolean) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      unsubscribe?.();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    unsubscribe = target.onState((s) => {
+      if (s.state === 'connected') finish(true);
+      else if (!told) {
+        told = true;
+        onWait?.(s);
+      }
+    });
+    if (done) unsubscribe();
+  });
+}

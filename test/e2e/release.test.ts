@@ -4,10 +4,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runHubops } from '../support/hubops-process.js';
 import { git, releaseJournal, releaseReports, releaseRepo } from '../support/release-repo.js';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startMetricsService, type MetricsService } from '../fixtures/metrics-service.js';
-import { tempDir, type TempDir } from '../fixtures/procs.js';
+import { cmdlineOf, isAlive, listPids, tempDir, waitFor, type TempDir } from '../fixtures/procs.js';
 import { startPrometheus, type Prom } from '../fixtures/prometheus.js';
 import { startSshd, type Sshd } from '../fixtures/sshd.js';
 
@@ -158,6 +158,36 @@ describe('hubops release on real parts', () => {
     expect(r.out).toMatch(/verdict: Rolled-Back — hard breach: .*no data/);
     expect(r.code).toBe(1);
   }, 120_000);
+
+  it('the SSH link drops during the deploy: the release waits for it, the deploy left running on the host is stopped, then the rollback runs', async () => {
+    await settle();
+    const { dir, server } = project();
+    // A deploy that writes the version, then takes its time (a mark of its own, to find it on the host).
+    const mark = `${process.pid}${Date.now() % 100000}`;
+    const cfg = join(dir, 'hubops.yaml');
+    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace(/deploy: ".*"/, `deploy: "printf %s {{version}} > ${server}/VERSION && echo deploying && sleep 4${mark} && touch ${server}/deploy-finished"`));
+    git(dir, 'commit', '-qam', 'chore: a slow deploy');
+    const sleeping = () => listPids().filter((p) => isAlive(p) && cmdlineOf(p).join(' ') === `sleep 4${mark}`);
+    let dropped = false;
+    const r = await hubops(dir, ['release', ...FLAGS], (l) => {
+      if (!dropped && l.includes('| deploying')) {
+        dropped = true;
+        void waitFor(() => sleeping().length > 0, { what: 'the deploy sleeping on the host' }).then(() => sshd.dropLinks());
+      }
+    });
+    expect(dropped).toBe(true);
+    if (process.env.SHOW_OUT) console.log(r.out);
+    expect(r.out).toMatch(/deploy command connection lost while it ran; it is stopped on the host as soon as the link is back/);
+    expect(r.out).toMatch(/waiting up to 2m for the link to ssh:\/\//);
+    expect(r.out).toContain('rolled back to 1.0.0');
+    expect(r.out).not.toContain('SYSTEM STATE UNKNOWN');
+    expect(r.out).toMatch(/verdict: Rolled-Back/);
+    expect(r.code).toBe(1);
+    // The deploy did not go on behind the rollback's back.
+    expect(sleeping()).toEqual([]);
+    expect(existsSync(join(server, 'deploy-finished'))).toBe(false);
+    expect(readFileSync(join(server, 'VERSION'), 'utf8')).toBe('1.0.0');
+  }, 150_000);
 
   it('kill -9 mid-window, then --resume continues with the samples already taken', async () => {
     await settle();

@@ -7,7 +7,7 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSshd, type Sshd } from '../fixtures/sshd.js';
-import { descendantPids, freePort, runOk, startDaemon, tempDir, waitFor, type TempDir } from '../fixtures/procs.js';
+import { cmdlineOf, descendantPids, freePort, isAlive, listPids, runOk, startDaemon, tempDir, waitFor, type TempDir } from '../fixtures/procs.js';
 import { openTarget, closeAllTargets } from '../../src/targets/index.js';
 import { LocalTarget } from '../../src/targets/local.js';
 import { SshTarget, backoffDelay, getTarget, parseSshUrl, sshKey } from '../../src/targets/ssh.js';
@@ -309,7 +309,7 @@ describe('ssh link', () => {
 
     const r = await running;
     expect(r.code).toBeNull();
-    expect(r.error).toBe('connection lost');
+    expect(r.error).toMatch(/^connection lost while it ran; it is stopped on the host as soon as the link is back/);
 
     const down = await waitFor(() => states.find((s) => s.state === 'disconnected'), { what: 'disconnected' });
     expect(down.state === 'disconnected' && down.retryInMs).toBeGreaterThan(0);
@@ -318,6 +318,27 @@ describe('ssh link', () => {
     const after = states.slice(states.indexOf(down));
     expect(after.map((s) => s.state)).toEqual(expect.arrayContaining(['disconnected', 'connecting', 'connected']));
     expect((await t.run('echo after')).tail).toEqual(['after']);
+  });
+
+  it('a link that drops under a running command: the command, left running on the host, is stopped once the link is back, before the next one runs', async () => {
+    const t = pooled();
+    await t.ready();
+    // A mark of its own in the command line, to find it on the host; it keeps a child too.
+    const mark = `${process.pid}${Date.now() % 100000}`;
+    const sleeping = (arg: string) => listPids().filter((p) => isAlive(p) && cmdlineOf(p).join(' ') === `sleep ${arg}`);
+    const running = t.run(`sleep 3${mark} & echo started; sleep 4${mark}; echo finished`, {});
+    await waitFor(() => sleeping(`4${mark}`).length > 0 && sleeping(`3${mark}`).length > 0, { what: 'the command on the host' });
+    await sshd.dropLinks();
+    const r = await running;
+    expect(r.error).toMatch(/^connection lost while it ran/);
+    // Only the link went: the command and its child run on, orphaned.
+    expect(sleeping(`4${mark}`).length).toBe(1);
+    await waitFor(() => t.connectionState.state === 'connected', { what: 'reconnected', timeoutMs: 15_000 });
+    // The next command runs only after they are stopped.
+    const after = await t.run(`pgrep -f "sleep [34]${mark}" || echo gone`);
+    expect(after.tail).toEqual(['gone']);
+    expect(sleeping(`3${mark}`)).toEqual([]);
+    expect(sleeping(`4${mark}`)).toEqual([]);
   });
 });
 
