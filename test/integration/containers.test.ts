@@ -154,8 +154,10 @@ describe('containers source on a real dockerd', () => {
     const w = watch({ intervalMs: 60_000 });
     await w.rowsWhere('worker-2 running', (rs) => w.row(rs, 'shop-worker-2')?.state === 'running');
     await waitFor(() => w.src.eventStreamOpen, { what: 'the event stream to open', timeoutMs: 10_000, intervalMs: 20 });
-    // Let the first polls (start, and the one after the subscription) settle.
-    await new Promise((r) => setTimeout(r, 300));
+    // Let the first polls (start, and the one after the subscription) settle: until none came for
+    // 1 s (rather than a fixed 300 ms, which a busy machine can overrun), so none is counted below.
+    const lastRowsAt = () => w.events.filter((e) => e.type === 'containers').at(-1)?.t ?? 0;
+    await waitFor(() => performance.now() - lastRowsAt() >= 1_000, { what: 'the first polls to settle', timeoutMs: 15_000, intervalMs: 20 });
     const polls = w.events.filter((e) => e.type === 'containers').length;
 
     const t0 = performance.now();
