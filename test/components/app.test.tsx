@@ -159,7 +159,7 @@ describe('console shell', () => {
     now += 9_000;
     store.emit({ type: 'logs-dropped', at: now, source: 'x', count: 0 });
     const clock = (t: number) => new Date(t).toTimeString().slice(0, 8);
-    let f = await s.waitFor((f) => f.includes(clock(now)) && f.includes('4 Metrics'), 3000);
+    let f = await s.waitFor((f) => f.includes(clock(now)) && f.includes('4 Metrics'), 15_000);
     expect(f).toContain('4 Metrics ● ok');
     // ...but a refresh past the announced poll it is.
     now += 2_000;
@@ -188,16 +188,16 @@ describe('console shell', () => {
     store.emit({ type: 'metrics', at: at + 1, readings: [{ name: 'cpu', value: 14, unit: 'percent' }] });
     store.emit({ type: 'logs', at, lines: [{ source: 'api', ts: at, stream: 'stdout', text: 'GET /health 200' }] });
     const clock = (f: string) => f.split('\n')[0]!.match(/\d\d:\d\d:\d\d/)?.[0];
-    const first = await s.waitFor((f) => f.includes('GET /health 200') && f.includes('14%'), 3000);
+    const first = await s.waitFor((f) => f.includes('GET /health 200') && f.includes('14%'), 15_000);
     const drawn = charts;
     expect(drawn).toBeGreaterThan(0);
     // Two ticks of the clock, nothing else new: the top bar changes, the charts are not drawn again.
-    await s.waitFor((f) => clock(f) !== clock(first), 3000);
+    await s.waitFor((f) => clock(f) !== clock(first), 15_000);
     const second = s.frame();
-    await s.waitFor((f) => clock(f) !== clock(second), 3000);
+    await s.waitFor((f) => clock(f) !== clock(second), 15_000);
     expect(charts).toBe(drawn);
     store.emit({ type: 'metrics', at: Date.now(), readings: [{ name: 'cpu', value: 15, unit: 'percent' }] });
-    await s.waitFor((f) => f.includes('15%'), 3000);
+    await s.waitFor((f) => f.includes('15%'), 15_000);
     expect(charts).toBeGreaterThan(drawn);
     s.unmount();
   });

@@ -17,6 +17,7 @@ import { readJournal } from '../../src/journal/journal.js';
 import { loadRunbooks } from '../../src/runbooks/load.js';
 import { LocalTarget } from '../../src/targets/local.js';
 import { KEY, renderScreen } from '../support/render-screen.js';
+import { waitFor } from '../fixtures/procs.js';
 import { LiveStore } from '../../src/live/store.js';
 
 const loaded = parseConfigText('project: shop\nenvironments:\n  prod:\n    target: local\n', '/x/hubops.yaml');
@@ -276,7 +277,7 @@ describe('incident mode in the console', () => {
     await s.press('x');
     await s.waitFor((f) => f.includes('Type prod to run'));
     await s.press('prod', KEY.enter);
-    let f = await s.waitFor((f) => f.includes('draining'), 5000);
+    let f = await s.waitFor((f) => f.includes('draining'), 15_000);
     expect(f).toMatch(/running on prod \(local\) — \d\d:\d\d \(X stops it\)/);
     // Help lists the key while the step runs.
     await s.press('?');
@@ -292,9 +293,17 @@ describe('incident mode in the console', () => {
     expect(ran).toMatchObject({ type: 'step-ran', runbook: 'slow', step: 'resolution-1', tail: ['draining'] });
     expect(ran.type === 'step-ran' && ran.error).toMatch(/^stopped from the console by ana@box/);
     expect(ran.type === 'step-ran' && ran.durationMs).toBeLessThan(30_000);
-    // The command's shell and its sleep are gone (the whole process group was signalled).
-    await new Promise((r) => setTimeout(r, 200));
-    expect(() => process.kill(pid, 0)).toThrow();
+    // The command's shell and its sleep are gone (the whole process group was signalled): waited
+    // for, not assumed after 200 ms (a busy machine may take longer to end and reap them).
+    const gone = () => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    };
+    await waitFor(gone, { what: `the step's shell (pid ${pid}) to be gone`, timeoutMs: 10_000 });
     await s.press('?');
     f = await s.waitFor((f) => f.includes('Help — the keys that work now'));
     expect(f).not.toContain('stop the running step');
@@ -308,18 +317,18 @@ describe('incident mode in the console', () => {
     // Another hubops (here a session of its own in the same journal folder) declares one.
     const other = IncidentSession.declare(join(h.dir, '.hubops'), { sev: 2, title: 'Checkout slow', service: 'api' }, { me: 'bob@laptop' });
     try {
-      let f = await s.waitFor((f) => f.includes('SEV2 Checkout slow') && f.includes("read-only: watching bob@laptop's session"), 5000);
+      let f = await s.waitFor((f) => f.includes('SEV2 Checkout slow') && f.includes("read-only: watching bob@laptop's session"), 15_000);
       expect(f).toContain('declared in another terminal by bob@laptop');
       expect(h.ctrl.getSnapshot().readonly).toBe(true);
       // This console did not take the writer's lock.
       expect(() => other.record({ type: 'note', text: 'cache cold after deploy' })).not.toThrow();
       // Followed live.
       await s.press('t');
-      await s.waitFor((f) => f.includes('cache cold after deploy'), 5000);
+      await s.waitFor((f) => f.includes('cache cold after deploy'), 15_000);
       await s.press(KEY.escape);
       await s.waitFor((f) => !f.includes('Timeline —'));
       other.record({ type: 'resolved', rootCause: 'cold cache', impact: 'slow checkout', dataLoss: 'no' });
-      f = await s.waitFor((f) => f.includes('was resolved in another terminal'), 5000);
+      f = await s.waitFor((f) => f.includes('was resolved in another terminal'), 15_000);
       expect(h.ctrl.getSnapshot().readonly).toBe(false);
       await s.press('i');
       await s.waitFor((f) => f.includes('Declare an incident'));
@@ -353,7 +362,7 @@ describe('incident mode in the console', () => {
     await ws.press(KEY.enter);
     await ws.waitFor((f) => f.includes('API down — 0/3 steps'));
     await ws.press(' ');
-    await s.waitFor((f) => f.includes('API down — 1/3 steps (read-only)'), 3000);
+    await s.waitFor((f) => f.includes('API down — 1/3 steps (read-only)'), 15_000);
     s.unmount();
     ws.unmount();
   });
@@ -494,7 +503,7 @@ describe('incident mode in the console', () => {
     h.ctrl.tick();
     let f = await s.waitFor((f) => f.includes('status update OVERDUE by 1m'));
     expect(f).toContain('SEV1 response target missed');
-    f = await s.waitFor((f) => /next update OVERDUE 01:\d\d/.test(f), 3000);
+    f = await s.waitFor((f) => /next update OVERDUE 01:\d\d/.test(f), 15_000);
     expect(f).toMatch(/respond: missed by 16:\d\d/);
     await s.press('n', 'still looking', KEY.enter);
     await s.waitFor((f) => f.includes('note recorded'));

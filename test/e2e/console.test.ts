@@ -3,6 +3,7 @@ import http from 'node:http';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitFor } from '../fixtures/procs.js';
 import { startTmux, type TmuxSession } from '../fixtures/tmux.js';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -16,10 +17,14 @@ let server: http.Server;
 let dir: string;
 /** Health probes the server has answered (each console in this file probes it every second). */
 let probes = 0;
+let lastProbeAt = 0;
 
 beforeAll(async () => {
   server = http.createServer((req, res) => {
-    if (req.url === '/health') probes++;
+    if (req.url === '/health') {
+      probes++;
+      lastProbeAt = Date.now();
+    }
     res.writeHead(req.url === '/health' ? 200 : 404);
     res.end('ok');
   });
@@ -96,31 +101,35 @@ describe('the console in a real terminal', () => {
     const s = await open(80, 24);
     await s.waitForText(/● api +HTTP 200/);
     const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-    /** Probes during `ms`, after letting one in flight land. */
-    const probesDuring = async (ms: number) => {
-      await sleep(500);
+    // Counts are waited for, not taken in a fixed time: on a busy machine the 1 s probes run late,
+    // and a probe in flight when the panes were covered can land well after 500 ms.
+    /** Waits for `n` more probes (the console probes every second while the panes show). */
+    const moreProbes = (n: number) => {
+      const before = probes;
+      return waitFor(() => probes >= before + n, { what: `${n} more probes`, timeoutMs: 15_000, intervalMs: 20 });
+    };
+    /** Probes during `ms`, once none came for 2 s (a probe in flight when the panes were covered has landed). */
+    const probesWhileCovered = async (ms: number) => {
+      await waitFor(() => Date.now() - lastProbeAt >= 2_000, { what: 'no probe for 2 s', timeoutMs: 20_000 });
       const before = probes;
       await sleep(ms);
       return probes - before;
     };
-    expect(await probesDuring(2_500)).toBeGreaterThanOrEqual(2);
+    await moreProbes(2);
 
     await s.sendKeys('?');
     await s.waitForText('Help — the keys that work now');
-    expect(await probesDuring(3_000)).toBe(0);
-    const hidden = probes;
+    expect(await probesWhileCovered(3_000)).toBe(0);
     await s.sendKeys('Escape');
     await s.waitForText('1 Containers');
-    const t0 = Date.now();
-    while (probes === hidden && Date.now() - t0 < 5_000) await sleep(20);
-    expect(probes).toBeGreaterThan(hidden);
+    await moreProbes(1);
 
     await s.resize(30, 8);
     await s.waitForText('needs at least 40x10');
-    expect(await probesDuring(3_000)).toBe(0);
+    expect(await probesWhileCovered(3_000)).toBe(0);
     await s.resize(80, 24);
     await s.waitForText('4 Metrics');
-    expect(await probesDuring(2_000)).toBeGreaterThanOrEqual(1);
+    await moreProbes(1);
     await s.sendKeys('q');
     await expectRestored(s, 0);
   });
@@ -154,7 +163,9 @@ describe('the console in a real terminal', () => {
   });
 
   it('a crash restores the terminal and prints the error on it', async () => {
-    const s = await open(80, 24, { HUBOPS_TEST_CRASH_AFTER_MS: '500' });
+    // 3 s after the first frame, not 0.5 s: the console must still be on screen when open() looks
+    // for it, which on a busy machine (tmux captures run late) can take over half a second.
+    const s = await open(80, 24, { HUBOPS_TEST_CRASH_AFTER_MS: '3000' });
     const screen = await expectRestored(s, 1);
     expect(screen).toContain('hubops crashed: Error: deliberate crash');
     expect(screen).toContain('The terminal has been restored.');

@@ -42,9 +42,9 @@ describe('hubops demo', () => {
 
     // A fault from the console shows in the health pane within an interval.
     await s.sendKeys('F', 'h');
-    await s.waitForText(/✖ api +HTTP 503/, 10_000);
+    await s.waitForText(/✖ api +HTTP 503/, 20_000);
     await s.sendKeys('F', 'x');
-    await s.waitForText(/● api +HTTP 200/, 10_000);
+    await s.waitForText(/● api +HTTP 200/, 20_000);
 
     // A release (from a second terminal, as a user would). The deployed version is healthy at
     // first: the first watch interval must pass on its own, and only then is an error spike
@@ -81,7 +81,7 @@ describe('hubops demo', () => {
     for (const pid of Object.values(pids)) await waitFor(() => !isAlive(pid) || null, { what: `demo process ${pid} to end`, timeoutMs: 10_000 });
     // A process's listening socket closes with the last of its threads, which can be just after
     // /proc shows it as a zombie (see demo-stack.test.ts).
-    await waitFor(async () => !(await canConnect(port)), { what: 'the demo API to stop listening', timeoutMs: 3000 });
+    await waitFor(async () => !(await canConnect(port)), { what: 'the demo API to stop listening', timeoutMs: 10_000 });
     expect(existsSync(join(demoDir, 'hubops.yaml'))).toBe(true);
   }, 300_000);
 });

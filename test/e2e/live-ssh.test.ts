@@ -75,7 +75,7 @@ describe('the console on an SSH target with real Docker and Prometheus', () => {
 
     // A container dies: the Docker event updates the pane without waiting for a poll.
     await dockerd.dockerOk(['kill', 'shop-worker-1']);
-    await s.waitForText(/shop-worker-1 +exited/, 5_000);
+    await s.waitForText(/shop-worker-1 +exited/, 15_000);
 
     // Health flips when the service says it is unhealthy, and comes back.
     svc.set({ healthy: false });

@@ -145,7 +145,7 @@ describe('the watch baseline is read before the deploy', () => {
       deployPid = Number(readFileSync(join(server, 'deploy.pid'), 'utf8').trim());
       trackPid(deployPid, 'hanging deploy');
       process.kill(deployPid, 'SIGKILL');
-      await waitFor(() => !isAlive(deployPid) || null, { what: 'the hanging deploy to end', timeoutMs: 5000 });
+      await waitFor(() => !isAlive(deployPid) || null, { what: 'the hanging deploy to end', timeoutMs: 10_000 });
 
       const before = journal(dir);
       const second = await runHubops(['release', '--resume', ...FLAGS], { cwd: dir });

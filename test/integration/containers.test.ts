@@ -154,15 +154,17 @@ describe('containers source on a real dockerd', () => {
     const w = watch({ intervalMs: 60_000 });
     await w.rowsWhere('worker-2 running', (rs) => w.row(rs, 'shop-worker-2')?.state === 'running');
     await waitFor(() => w.src.eventStreamOpen, { what: 'the event stream to open', timeoutMs: 10_000, intervalMs: 20 });
-    // Let the first polls (start, and the one after the subscription) settle.
-    await new Promise((r) => setTimeout(r, 300));
+    // Let the first polls (start, and the one after the subscription) settle: until none came for
+    // 1 s (rather than a fixed 300 ms, which a busy machine can overrun), so none is counted below.
+    const lastRowsAt = () => w.events.filter((e) => e.type === 'containers').at(-1)?.t ?? 0;
+    await waitFor(() => performance.now() - lastRowsAt() >= 1_000, { what: 'the first polls to settle', timeoutMs: 15_000, intervalMs: 20 });
     const polls = w.events.filter((e) => e.type === 'containers').length;
 
     const t0 = performance.now();
     await dockerd.dockerOk(['kill', 'shop-worker-2']);
     // dockerd sends "die" before its container list says so: a refresh racing it reads "running",
     // and the source reads again (it once showed the dead container running until the next poll).
-    const rows = await w.rowsWhere('worker-2 exited', (rs) => w.row(rs, 'shop-worker-2')?.state === 'exited', { since: t0, timeoutMs: 10_000 });
+    const rows = await w.rowsWhere('worker-2 exited', (rs) => w.row(rs, 'shop-worker-2')?.state === 'exited', { since: t0, timeoutMs: 20_000 });
     // The poll interval is 60 s and rowsWhere gives up after 20 s: only the event stream can have
     // brought this update in time (the latency itself is the benchmark's business, not a test's).
     expect(w.row(rows, 'shop-worker-2')!.exitCode).toBe(137);
@@ -214,7 +216,7 @@ describe('containers source on a real dockerd', () => {
   it('a missing socket is a readable source-error, never a throw', async () => {
     const socketPath = `${dockerd.dir}/missing.sock`;
     const w = watch({ docker: new Docker({ socketPath }), intervalMs: 100 });
-    const err = await waitFor(() => w.events.find((e) => e.type === 'source-error'), { what: 'a source-error', timeoutMs: 5_000, intervalMs: 20 });
+    const err = await waitFor(() => w.events.find((e) => e.type === 'source-error'), { what: 'a source-error', timeoutMs: 15_000, intervalMs: 20 });
     expect(err).toMatchObject({ pane: 'containers', source: 'docker', error: `Docker socket not found: ${socketPath} (is Docker installed and running?)` });
     await w.src.stop();
   });
@@ -253,7 +255,7 @@ describe('containers source over SSH (the Docker socket forwarded on the link)',
     await new Promise((r) => setTimeout(r, 300));
     const t0 = performance.now();
     await dockerd.dockerOk(['kill', 'shop-worker-1']);
-    const rows = await slow.rowsWhere('worker exited, over SSH', (rs) => slow.row(rs, 'shop-worker-1')?.state === 'exited', { since: t0, timeoutMs: 10_000 });
+    const rows = await slow.rowsWhere('worker exited, over SSH', (rs) => slow.row(rs, 'shop-worker-1')?.state === 'exited', { since: t0, timeoutMs: 20_000 });
     expect(slow.row(rows, 'shop-worker-1')!.exitCode).toBe(137);
     await dockerd.dockerOk(['start', 'shop-worker-1']);
     await slow.src.stop();
@@ -290,7 +292,7 @@ describe('containers source over SSH (the Docker socket forwarded on the link)',
   it('a missing socket on the host is a readable source-error', async () => {
     const missing = `${dockerd.dir}/missing.sock`;
     const w = watch({ docker: dockerFor(target!, missing), where: `${missing} on ${target!.id}`, intervalMs: 200 });
-    const err = await waitFor(() => w.events.find((e) => e.type === 'source-error'), { what: 'a source-error', timeoutMs: 5_000, intervalMs: 20 });
+    const err = await waitFor(() => w.events.find((e) => e.type === 'source-error'), { what: 'a source-error', timeoutMs: 15_000, intervalMs: 20 });
     expect((err as { error: string }).error).toBe(
       `cannot open the Docker socket ${missing} on ${target!.id}: the SSH server refused (open failed): the socket is missing, the SSH user may not open it, or AllowStreamLocalForwarding is off`,
     );

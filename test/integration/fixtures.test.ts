@@ -199,7 +199,7 @@ describe('tmux fixture', () => {
       expect(isAlive(panePid)).toBe(true);
       await t.sendKeys({ text: 'abc' }, 'Enter');
       await t.waitForText('got:abc');
-      expect(await t.waitForExit(5_000)).toBe(0);
+      expect(await t.waitForExit(15_000)).toBe(0);
       await t.kill();
       expectGone(t.serverPid);
       expect(isAlive(panePid)).toBe(false);
@@ -230,11 +230,11 @@ describe('tmux fixture', () => {
   it('a single-element command is not parsed by a shell', async () => {
     const t = await startTmux({ command: ['/bin/echo'], cols: 40, rows: 5 });
     try {
-      expect(await t.waitForExit(5_000)).toBe(0);
+      expect(await t.waitForExit(15_000)).toBe(0);
       const bad = await startTmux({ command: ['echo hi; exit 7'], cols: 40, rows: 5 });
       try {
         // Executed as a program named "echo hi; exit 7": not found (127), never "exit 7".
-        expect(await bad.waitForExit(5_000)).toBe(127);
+        expect(await bad.waitForExit(15_000)).toBe(127);
       } finally {
         await bad.kill();
       }

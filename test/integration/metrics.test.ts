@@ -95,8 +95,9 @@ describe('metrics against a real Prometheus', () => {
     });
     sources.push(scrape);
     scrape.start();
-    // Let the scrape window cover the 5 s range, with the error ratio settled.
-    await new Promise((res) => setTimeout(res, 7_500));
+    // Let the scrape window cover the 5 s range, with the error ratio settled: eight polls a second
+    // apart (about 7.5 s), counted rather than slept for, as a busy machine may poll less often.
+    await waitFor(() => r.events.filter((e) => e.type === 'metrics').length >= 8, { timeoutMs: 30_000, what: 'eight direct scrapes' });
     const mine = lastReadings(r.events)!;
     const theirs = {
       errorRate: await client.queryValue(Q.errorRate, mine.at),

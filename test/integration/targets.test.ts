@@ -107,18 +107,20 @@ describe.each([
     const t = make();
     if (t instanceof LocalTarget) extraTargets.push(t);
     let pgid = 0;
+    // 4 s, not less: over SSH the login shell must have started and said its pid before the timeout,
+    // which on a busy machine can take over a second.
     const r = await t.run('echo $$; sleep 30 & sleep 31; echo never', {
-      timeoutMs: 1_500,
+      timeoutMs: 4_000,
       onLine: (line) => {
         if (pgid === 0) pgid = Number(line);
       },
     });
     expect(r.timedOut).toBe(true);
     expect(r.code).toBeNull();
-    expect(r.error).toBe('timed out after 1s');
+    expect(r.error).toBe('timed out after 4s');
     expect(r.tail).not.toContain('never');
     expect(pgid).toBeGreaterThan(1);
-    await waitFor(() => groupMembers(pgid).length === 0, { what: `process group ${pgid} to be gone`, timeoutMs: 5_000 });
+    await waitFor(() => groupMembers(pgid).length === 0, { what: `process group ${pgid} to be gone`, timeoutMs: 10_000 });
     // The target still works afterwards.
     expect((await t.run('echo still here')).tail).toEqual(['still here']);
   });
@@ -302,9 +304,11 @@ describe('ssh link', () => {
     await t.ready();
     expect((await t.run('echo before')).tail).toEqual(['before']);
     const states = recordStates(t);
-    const running = t.run('echo started; sleep 30', {});
+    let started = false;
+    const running = t.run('echo started; sleep 30', { onLine: () => (started = true) });
     await waitFor(async () => (await sshd.connectionChildPids()).length > 0, { what: 'a connection child' });
-    await new Promise((res) => setTimeout(res, 200));
+    // Cut while the command runs (waited for: not a fixed 200 ms after the connection appeared).
+    await waitFor(() => started, { what: 'the command to start', timeoutMs: 15_000 });
     await sshd.killConnections();
 
     const r = await running;
@@ -360,7 +364,7 @@ describe('ssh reconnection', () => {
     const states = recordStates(dead);
     await waitFor(() => states.some((s) => s.state === 'disconnected' && s.retryInMs === 2_400), {
       what: 'third failure',
-      timeoutMs: 10_000,
+      timeoutMs: 20_000,
     });
     // The first disconnected state after each attempt carries the full delay.
     const fresh = states.flatMap((s, i) =>
@@ -372,10 +376,11 @@ describe('ssh reconnection', () => {
     // Between attempts the countdown is re-announced every second with what is left.
     await waitFor(() => states.some((s) => s.state === 'disconnected' && s.retryInMs > 0 && s.retryInMs < 2_400 && s.retryInMs > 1_000), {
       what: 'a countdown tick',
-      timeoutMs: 3_000,
+      // A tick that comes late says less than 1 s is left; the next wait (4.8 s) then has some.
+      timeoutMs: 15_000,
     });
     const r = await dead.run('echo no');
-    expect(r.error).toMatch(/not connected .*retrying in \ds/);
+    expect(r.error).toMatch(/not connected .*retrying in \d+s/);
   });
 
   it('a link that goes silent is found dead by keepalives, then re-established', async () => {
@@ -388,7 +393,7 @@ describe('ssh reconnection', () => {
     try {
       const down = await waitFor(() => states.find((s) => s.state === 'disconnected'), {
         what: 'keepalive timeout',
-        timeoutMs: 5_000,
+        timeoutMs: 15_000,
       });
       expect(down.state === 'disconnected' && down.error).toMatch(/keepalive/);
     } finally {
@@ -400,7 +405,7 @@ describe('ssh reconnection', () => {
         }
       }
     }
-    await waitFor(() => t.connectionState.state === 'connected', { what: 'reconnected', timeoutMs: 10_000 });
+    await waitFor(() => t.connectionState.state === 'connected', { what: 'reconnected', timeoutMs: 20_000 });
     expect((await t.run('echo back')).tail).toEqual(['back']);
   });
 

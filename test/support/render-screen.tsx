@@ -21,8 +21,11 @@ export function renderScreen(el: ReactElement, opts: { color?: boolean } = {}) {
         await new Promise((res) => setTimeout(res, 5));
       }
     },
-    /** Waits until the frame satisfies `pred` (content, not a fixed sleep). */
-    async waitFor(pred: (frame: string) => boolean, timeoutMs = 2000): Promise<string> {
+    /**
+     * Waits until the frame satisfies `pred` (content, not a fixed sleep). The default is generous
+     * (a loaded machine can run timers and renders a second or more late); a match returns at once.
+     */
+    async waitFor(pred: (frame: string) => boolean, timeoutMs = 10_000): Promise<string> {
       const end = Date.now() + timeoutMs;
       for (;;) {
         const f = frame();

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { build } from 'esbuild';
 import { acquireLock, JournalFollower, JournalWriter, pidAlive, readJournal } from '../../src/journal/journal.js';
+import { waitFor } from '../fixtures/procs.js';
 
 const Event = z.object({ seq: z.number().int(), kind: z.string() });
 const dir = () => mkdtempSync(join(tmpdir(), 'hubops-journal-'));
@@ -59,7 +60,9 @@ describe('journal', () => {
       acked = Math.max(acked, ...nums);
     });
     const exited = new Promise((r) => child.on('exit', r));
-    await new Promise((r) => setTimeout(r, 700));
+    // Killed once it has written a while (waited for: a busy machine can take over 700 ms just to
+    // start node), not after a fixed 700 ms.
+    await waitFor(() => acked > 1_000, { what: 'the writer to append 1000 events', timeoutMs: 20_000 });
     child.kill('SIGKILL');
     await exited;
     expect(acked).toBeGreaterThan(10);
@@ -171,7 +174,8 @@ describe('pidAlive', () => {
     const parent = spawn('sh', ['-c', 'sleep 0.1 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
     const zombie = await new Promise<number>((resolve) => parent.stdout.once('data', (b: Buffer) => resolve(Number(b.toString().trim()))));
     try {
-      await new Promise((r) => setTimeout(r, 400));
+      // Waited for: on a busy machine `sleep 0.1` may take longer than 400 ms to start and end.
+      await waitFor(() => /^\d+ \(sleep\) Z /.test(readFileSync(`/proc/${zombie}/stat`, 'utf8')), { what: `pid ${zombie} to be a zombie`, timeoutMs: 10_000 });
       expect(() => process.kill(zombie, 0)).not.toThrow();
       expect(pidAlive(zombie)).toBe(false);
       expect(pidAlive(process.pid)).toBe(true);
