@@ -15,6 +15,10 @@
 //    when fetch exists: in Node that loads undici and runs a fetch before the first frame can be laid
 //    out (~60 ms of start-up). It decodes the same base64 itself when told not to fetch.
 //
+// 5. terminal-size (Ink's fallback when the terminal does not say its size) imports execFileSync,
+//    which loads node:child_process and a dozen modules at start-up; it runs `tput` only when
+//    stdout is not a terminal. The module is required when that happens.
+//
 // A patch that no longer matches Ink's source fails the build, naming the file (an Ink upgrade
 // must look at it again).
 import { readFile } from 'node:fs/promises';
@@ -44,6 +48,13 @@ const OUTPUT_PATCHES = [
 
 const LINE_UPDATE_PATCHES = [
   ['if (printableAscii.test(previousText) && printableAscii.test(nextText)) {', 'if (isNarrowText(previousText) && isNarrowText(nextText)) {'],
+];
+
+const TERMINAL_SIZE_PATCHES = [
+  [
+    "import {execFileSync} from 'node:child_process';",
+    "import {createRequire as hubopsCreateRequire} from 'node:module';\nconst execFileSync = (...args) => hubopsCreateRequire(import.meta.url)('node:child_process').execFileSync(...args);",
+  ],
 ];
 
 const YOGA_PATCHES = [['function ya(){return w||"function"!=typeof fetch?', 'function ya(){return true||w||"function"!=typeof fetch?']];
@@ -139,6 +150,11 @@ export function patchYogaLoader(source, file = 'yoga-layout/dist/binaries/yoga-w
   return applyPatches(source, YOGA_PATCHES, file);
 }
 
+/** The same for terminal-size's index.js. */
+export function patchTerminalSize(source, file = 'terminal-size/index.js') {
+  return applyPatches(source, TERMINAL_SIZE_PATCHES, file);
+}
+
 /** @param {string} root the repository root @returns {import('esbuild').Plugin} */
 export function inkSpeedups(root) {
   const shim = join(root, 'screens', 'render', 'fast-string-width.ts');
@@ -164,6 +180,10 @@ export function inkSpeedups(root) {
       }));
       build.onLoad({ filter: /[\\/]node_modules[\\/]yoga-layout[\\/]dist[\\/]binaries[\\/]yoga-wasm-base64-esm\.js$/ }, async (args) => ({
         contents: patchYogaLoader(await readFile(args.path, 'utf8'), args.path),
+        loader: 'js',
+      }));
+      build.onLoad({ filter: /[\\/]node_modules[\\/]terminal-size[\\/]index\.js$/ }, async (args) => ({
+        contents: patchTerminalSize(await readFile(args.path, 'utf8'), args.path),
         loader: 'js',
       }));
       build.onLoad({ filter: /[\\/]node_modules[\\/]ink[\\/]build[\\/]line-update\.js$/ }, async (args) => ({

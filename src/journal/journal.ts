@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type * as z from 'zod/mini';
@@ -271,10 +270,21 @@ function parseLock(text: string): LockInfo | undefined {
   }
 }
 
+let lockFiles = 0;
+
 /** Creates `lock` holding `text`, whole, or returns false when it exists. */
 function linkLock(lock: string, text: string): boolean {
-  const tmp = `${lock}.${process.pid}.${randomBytes(4).toString('hex')}.new`;
-  const fd = openSync(tmp, 'wx');
+  // Unique among live processes (pid) and within this one (counter). One of that name can only be
+  // a leftover of a dead process that had our pid: it is ours to replace.
+  const tmp = `${lock}.${process.pid}.${++lockFiles}.new`;
+  let fd: number;
+  try {
+    fd = openSync(tmp, 'wx');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    unlinkSync(tmp);
+    fd = openSync(tmp, 'wx');
+  }
   try {
     writeSync(fd, text);
     fsyncSync(fd);

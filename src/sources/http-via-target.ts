@@ -1,6 +1,6 @@
 import type * as Http from 'node:http';
 import { createRequire } from 'node:module';
-import tls from 'node:tls';
+import type * as Tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { Target } from '../targets/target.js';
 
@@ -9,6 +9,8 @@ import type { Target } from '../targets/target.js';
 // nothing (the console's first frame needs no HTTP).
 const requireBuiltin = createRequire(import.meta.url);
 const httpModule = (secure: boolean): typeof Http => requireBuiltin(secure ? 'node:https' : 'node:http') as typeof Http;
+// node:tls likewise: it loads crypto and ~20 modules, for https checks only.
+const tlsModule = (): typeof Tls => requireBuiltin('node:tls') as typeof Tls;
 
 export interface HttpResult {
   status: number;
@@ -31,7 +33,7 @@ export function httpGet(target: Target, url: string, opts: { timeoutMs: number; 
     target.openTcp(host, port).then(
       (raw) => {
         if (!secure) return cb(null, raw);
-        const sock = tls.connect({ socket: raw as never, servername: isIp(host) ? undefined : host });
+        const sock = tlsModule().connect({ socket: raw as never, servername: isIp(host) ? undefined : host });
         sock.once('secureConnect', () => cb(null, sock));
         sock.once('error', (e) => cb(e));
       },

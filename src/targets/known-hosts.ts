@@ -11,7 +11,11 @@
 // - `@cert-authority`: a CA for host certificates; hubops does not do host certificates, so these
 //   lines are ignored (never count as a known key).
 
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createRequire } from 'node:module';
+
+// node:crypto on first use (a connection): this module is loaded with the console, local or not.
+const requireBuiltin = createRequire(import.meta.url);
+const crypto = (): typeof import('node:crypto') => requireBuiltin('node:crypto') as typeof import('node:crypto');
 
 export interface KnownHostEntry {
   /** 1-based line number in the file. */
@@ -172,7 +176,7 @@ function matchPatternList(name: string, patterns: string[]): -1 | 0 | 1 {
 
 /** HMAC-SHA1(salt, name) — the hash OpenSSH writes in `|1|salt|hash` entries. */
 export function hashKnownHostName(name: string, salt: Buffer): Buffer {
-  return createHmac('sha1', salt).update(name).digest();
+  return crypto().createHmac('sha1', salt).update(name).digest();
 }
 
 /** A hashed known_hosts host field for `name` (as `ssh-keygen -H` writes it). */
@@ -185,7 +189,7 @@ export function entryMatchesHost(entry: KnownHostEntry, host: string, port: numb
   const name = knownHostsName(host, port);
   if (entry.hashed) {
     const mac = hashKnownHostName(name, entry.hashed.salt);
-    return mac.length === entry.hashed.hash.length && timingSafeEqual(mac, entry.hashed.hash);
+    return mac.length === entry.hashed.hash.length && crypto().timingSafeEqual(mac, entry.hashed.hash);
   }
   return matchPatternList(name, entry.patterns ?? []) === 1;
 }
@@ -236,7 +240,7 @@ export function knownKeyTypes(entries: readonly KnownHostEntry[], host: string, 
 
 /** `SHA256:` + unpadded base64 of the key blob's SHA-256, as `ssh-keygen -lf` prints it. */
 export function fingerprintSha256(keyBlob: Buffer): string {
-  return `SHA256:${createHash('sha256').update(keyBlob).digest('base64').replace(/=+$/, '')}`;
+  return `SHA256:${crypto().createHash('sha256').update(keyBlob).digest('base64').replace(/=+$/, '')}`;
 }
 
 /** The known_hosts line that would trust this key for host:port. */

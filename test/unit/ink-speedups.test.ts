@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 // The two speed-ups the build applies to Ink (scripts/ink-speedups.mjs) must not change what is
 // drawn: widths are checked code point by code point against string-width, and frames drawn by the
 // patched Output against Ink's own.
@@ -151,5 +152,23 @@ describe('Ink Output with caches kept across frames', () => {
     rootNode.calculateLayout();
     expect(child.getComputedWidth()).toBe(120);
     rootNode.freeRecursive();
+  });
+
+  it('terminal-size loads node:child_process only when it has to run a command, and still measures', async () => {
+    const entry = path.join(dir, 'terminal-size.mjs');
+    const tsJs = path.join(root, 'node_modules', 'terminal-size', 'index.js');
+    await build({ stdin: { contents: `export { default } from ${JSON.stringify(tsJs)};`, resolveDir: root, loader: 'js' }, outfile: entry, bundle: true, platform: 'node', format: 'esm', logLevel: 'silent', plugins: [inkSpeedups(root)] });
+    // In a fresh Node: importing it loads no child_process; asking with no terminal runs tput.
+    const probe = `const before = process.moduleLoadList.includes('NativeModule child_process');
+const { default: terminalSize } = await import(${JSON.stringify(pathToFileURL(entry).href)});
+const afterImport = process.moduleLoadList.includes('NativeModule child_process');
+const size = terminalSize();
+console.log(JSON.stringify({ before, afterImport, size }));`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8', env: { ...process.env, COLUMNS: '', LINES: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const r = JSON.parse(out) as { before: boolean; afterImport: boolean; size: { columns: number; rows: number } };
+    expect(r.before).toBe(false);
+    expect(r.afterImport).toBe(false);
+    expect(r.size.columns).toBeGreaterThan(0);
+    expect(r.size.rows).toBeGreaterThan(0);
   });
 });
