@@ -19,6 +19,11 @@
 //    which loads node:child_process and a dozen modules at start-up; it runs `tput` only when
 //    stdout is not a terminal. The module is required when that happens.
 //
+// 6. string-width builds four Unicode-property regular expressions when it is loaded; with the v
+//    flag, `\p{RGI_Emoji}` and the negated property class cost ~20 ms of start-up. They are built
+//    on first use instead, which the fast path (1.) leaves to text with wide or combining
+//    characters.
+//
 // A patch that no longer matches Ink's source fails the build, naming the file (an Ink upgrade
 // must look at it again).
 import { readFile } from 'node:fs/promises';
@@ -55,6 +60,16 @@ const TERMINAL_SIZE_PATCHES = [
     "import {execFileSync} from 'node:child_process';",
     "import {createRequire as hubopsCreateRequire} from 'node:module';\nconst execFileSync = (...args) => hubopsCreateRequire(import.meta.url)('node:child_process').execFileSync(...args);",
   ],
+];
+
+const LAZY_REGEXES = ['visibleCharacterRegex', 'spacingMarkRegex', 'rgiEmojiRegex', 'extendedPictographicRegex'];
+const STRING_WIDTH_PATCHES = [
+  ...LAZY_REGEXES.map((name) => [`const ${name} = /`, `let ${name}$hubops;\nconst ${name}$lazy = () => ${name}$hubops ??= /`]),
+  ['segment.match(extendedPictographicRegex)', 'segment.match(extendedPictographicRegex$lazy())'],
+  ['segment.search(visibleCharacterRegex)', 'segment.search(visibleCharacterRegex$lazy())'],
+  ['!visibleCharacterRegex.test(character)', '!visibleCharacterRegex$lazy().test(character)'],
+  ['spacingMarkRegex.test(character)', 'spacingMarkRegex$lazy().test(character)'],
+  ['rgiEmojiRegex.test(segment)', 'rgiEmojiRegex$lazy().test(segment)'],
 ];
 
 const YOGA_PATCHES = [['function ya(){return w||"function"!=typeof fetch?', 'function ya(){return true||w||"function"!=typeof fetch?']];
@@ -150,6 +165,15 @@ export function patchYogaLoader(source, file = 'yoga-layout/dist/binaries/yoga-w
   return applyPatches(source, YOGA_PATCHES, file);
 }
 
+/** The same for string-width's index.js; every use of the four regular expressions must be rewritten. */
+export function patchStringWidth(source, file = 'string-width/index.js') {
+  const text = applyPatches(source, STRING_WIDTH_PATCHES, file);
+  for (const name of LAZY_REGEXES) {
+    if (new RegExp(`\\b${name}\\b(?!\\$)`).test(text)) throw new Error(`ink-speedups: ${file} uses ${name} somewhere this patch does not rewrite; look at it again`);
+  }
+  return text;
+}
+
 /** The same for terminal-size's index.js. */
 export function patchTerminalSize(source, file = 'terminal-size/index.js') {
   return applyPatches(source, TERMINAL_SIZE_PATCHES, file);
@@ -182,6 +206,10 @@ export function inkSpeedups(root) {
         contents: patchYogaLoader(await readFile(args.path, 'utf8'), args.path),
         loader: 'js',
       }));
+      build.onLoad({ filter: /[\\/]node_modules[\\/]string-width[\\/]index\.js$/ }, async (args) =>
+        // Only the copy the patch was written against (the hoisted 8.x); older copies have no such regexes.
+        args.path === hoisted ? { contents: patchStringWidth(await readFile(args.path, 'utf8'), args.path), loader: 'js' } : undefined,
+      );
       build.onLoad({ filter: /[\\/]node_modules[\\/]terminal-size[\\/]index\.js$/ }, async (args) => ({
         contents: patchTerminalSize(await readFile(args.path, 'utf8'), args.path),
         loader: 'js',

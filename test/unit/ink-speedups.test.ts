@@ -1,7 +1,7 @@
-import { execFileSync } from 'node:child_process';
 // The two speed-ups the build applies to Ink (scripts/ink-speedups.mjs) must not change what is
 // drawn: widths are checked code point by code point against string-width, and frames drawn by the
 // patched Output against Ink's own.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,7 +12,7 @@ import stringWidth from 'string-width';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NARROW_RANGES, withFastPath } from '../../screens/render/fast-string-width.js';
 // @ts-expect-error: a build script in plain JavaScript, without types
-import { inkSpeedups, patchInkOutput } from '../../scripts/ink-speedups.mjs';
+import { inkSpeedups, patchInkOutput, patchStringWidth } from '../../scripts/ink-speedups.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const fast = withFastPath(stringWidth);
@@ -170,5 +170,23 @@ console.log(JSON.stringify({ before, afterImport, size }));`;
     expect(r.afterImport).toBe(false);
     expect(r.size.columns).toBeGreaterThan(0);
     expect(r.size.rows).toBeGreaterThan(0);
+  });
+
+  it('string-width with its regular expressions built on first use gives the same widths', async () => {
+    const entry = path.join(dir, 'string-width.mjs');
+    const swJs = path.join(root, 'node_modules', 'string-width', 'index.js');
+    await build({ stdin: { contents: `export { default } from ${JSON.stringify(swJs)};`, resolveDir: root, loader: 'js' }, outfile: entry, bundle: true, platform: 'node', format: 'esm', logLevel: 'silent', plugins: [inkSpeedups(root)] });
+    expect(readFileSync(entry, 'utf8')).toContain('rgiEmojiRegex$lazy');
+    const patched = (await import(pathToFileURL(entry).href)).default as typeof stringWidth;
+    // Emoji (RGI, ZWJ, keycaps, unqualified), combining and spacing marks, Hangul jamo, fullwidth
+    // forms, zero-width and control characters, escapes: every rule of string-width's.
+    const samples = ['👩‍👩‍👧', '🏳️‍🌈', '1️⃣', '1⃣', '❤', '❤️', 'é', 'e\u0301', 'क्षि', '각', 'ｶﾞ', 'ﾞ', 'Ａ', '\u200b', '\u0007x', '\x1b[31mred\x1b[0m', '漢字', '👨‍💻‍👨', 'a\u0903b'];
+    for (const s of samples) expect([s, patched(s)]).toEqual([s, stringWidth(s)]);
+    fc.assert(fc.property(fc.string({ unit: 'grapheme', maxLength: 12 }), (s) => patched(s) === stringWidth(s)), { numRuns: 300 });
+  });
+
+  it('refuses to patch a string-width that uses one of the regular expressions somewhere new', () => {
+    const source = readFileSync(path.join(root, 'node_modules', 'string-width', 'index.js'), 'utf8');
+    expect(() => patchStringWidth(source + '\nexport const again = (s) => rgiEmojiRegex.test(s);\n')).toThrow(/uses rgiEmojiRegex/);
   });
 });
