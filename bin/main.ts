@@ -1,8 +1,12 @@
 // The bundle's entry: wires the real process into the CLI. Everything else takes its I/O as input.
 import { fileURLToPath } from 'node:url';
 import { runCli } from '../src/cli/run.js';
+import { installLazySegmenter } from '../src/util/lazy-segmenter.js';
 
 declare const __HUBOPS_VERSION__: string;
+
+// Before the console's modules are loaded (they are imported below, on demand).
+installLazySegmenter();
 
 const code = await runCli(process.argv.slice(2), {
   stdout: process.stdout,

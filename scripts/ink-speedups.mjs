@@ -24,6 +24,11 @@
 //    on first use instead, which the fast path (1.) leaves to text with wide or combining
 //    characters.
 //
+// 7. ansi-tokenize (Ink's Output turns every text it writes into styled characters with it) splits
+//    each string into graphemes with Intl.Segmenter, ASCII included. A string of narrow characters
+//    and controls (the table of 1.) is split by code unit instead: the same segments, without ICU.
+//    With src/util/lazy-segmenter.ts, the first frame then loads no break rules at all.
+//
 // A patch that no longer matches Ink's source fails the build, naming the file (an Ink upgrade
 // must look at it again).
 import { readFile } from 'node:fs/promises';
@@ -71,6 +76,8 @@ const STRING_WIDTH_PATCHES = [
   ['spacingMarkRegex.test(character)', 'spacingMarkRegex$lazy().test(character)'],
   ['rgiEmojiRegex.test(segment)', 'rgiEmojiRegex$lazy().test(segment)'],
 ];
+
+const TOKENIZE_PATCHES = [['for (const { segment, index } of segmenter.segment(str)) {', 'for (const { segment, index } of graphemes(segmenter, str)) {']];
 
 const YOGA_PATCHES = [['function ya(){return w||"function"!=typeof fetch?', 'function ya(){return true||w||"function"!=typeof fetch?']];
 
@@ -174,6 +181,11 @@ export function patchStringWidth(source, file = 'string-width/index.js') {
   return text;
 }
 
+/** The same for @alcalzone/ansi-tokenize's build/tokenize.js. */
+export function patchTokenize(source, shim, file = '@alcalzone/ansi-tokenize/build/tokenize.js') {
+  return `import { graphemes } from ${JSON.stringify(shim)};\n${applyPatches(source, TOKENIZE_PATCHES, file)}`;
+}
+
 /** The same for terminal-size's index.js. */
 export function patchTerminalSize(source, file = 'terminal-size/index.js') {
   return applyPatches(source, TERMINAL_SIZE_PATCHES, file);
@@ -210,6 +222,10 @@ export function inkSpeedups(root) {
         // Only the copy the patch was written against (the hoisted 8.x); older copies have no such regexes.
         args.path === hoisted ? { contents: patchStringWidth(await readFile(args.path, 'utf8'), args.path), loader: 'js' } : undefined,
       );
+      build.onLoad({ filter: /[\\/]node_modules[\\/]@alcalzone[\\/]ansi-tokenize[\\/]build[\\/]tokenize\.js$/ }, async (args) => ({
+        contents: patchTokenize(await readFile(args.path, 'utf8'), shim, args.path),
+        loader: 'js',
+      }));
       build.onLoad({ filter: /[\\/]node_modules[\\/]terminal-size[\\/]index\.js$/ }, async (args) => ({
         contents: patchTerminalSize(await readFile(args.path, 'utf8'), args.path),
         loader: 'js',

@@ -42,6 +42,29 @@ export function isNarrowText(s: string): boolean {
   return true;
 }
 
+/**
+ * True when every UTF-16 unit of `s` is a grapheme cluster by itself: narrow characters as above,
+ * and control characters other than CR (a control is always a cluster of its own; only CR LF pair
+ * up). Splitting such a string by code unit gives exactly what Intl.Segmenter would.
+ */
+export function isOneUnitPerGrapheme(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < TABLE_SIZE && NARROW[c] === 1) continue;
+    if ((c < 0x20 && c !== 0x0d) || (c >= 0x7f && c <= 0x9f)) continue;
+    return false;
+  }
+  return true;
+}
+
+/** `segmenter.segment(s)`, or the same segments made by code unit when isOneUnitPerGrapheme(s). */
+export function graphemes(segmenter: Intl.Segmenter, s: string): Iterable<{ segment: string; index: number }> {
+  if (!isOneUnitPerGrapheme(s)) return segmenter.segment(s);
+  const out: { segment: string; index: number }[] = new Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = { segment: s[i]!, index: i };
+  return out;
+}
+
 type StringWidth = (input: string, options?: { ambiguousIsNarrow?: boolean; countAnsiEscapeCodes?: boolean }) => number;
 
 /** `slow` with the fast path in front; same answers for every input. */
