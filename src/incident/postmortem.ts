@@ -3,7 +3,7 @@
  * (computed facts plus prompts for the author), and writing it without ever losing a person's
  * edits: once the file exists, hubops only ever rewrites the text between the timeline markers.
  */
-import { createRequire } from 'node:module';
+import { crypto } from '../util/on-first-use.js';
 import { closeSync, fchmodSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { loadTemplate, missingFields, renderTemplate } from '../templates/templates.js';
@@ -263,7 +263,7 @@ function readIfExists(path: string): Buffer | undefined {
 }
 
 function tempBeside(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${process.pid}.${(createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')).randomBytes(4).toString('hex')}.tmp`);
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${crypto().randomBytes(4).toString('hex')}.tmp`);
 }
 
 function writeSynced(file: string, data: Buffer, mode?: number): void {

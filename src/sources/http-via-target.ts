@@ -1,16 +1,10 @@
-import type * as Http from 'node:http';
-import { createRequire } from 'node:module';
-import type * as Tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { Target } from '../targets/target.js';
+import { httpModule, tls } from '../util/on-first-use.js';
 
-// node:http and node:https through require, on first use: an ESM import of them makes Node build a
-// module facade that touches every export, and one of them loads undici — ~30 ms of start-up for
-// nothing (the console's first frame needs no HTTP).
-const requireBuiltin = createRequire(import.meta.url);
-const httpModule = (secure: boolean): typeof Http => requireBuiltin(secure ? 'node:https' : 'node:http') as typeof Http;
-// node:tls likewise: it loads crypto and ~20 modules, for https checks only.
-const tlsModule = (): typeof Tls => requireBuiltin('node:tls') as typeof Tls;
+// node:http, node:https and node:tls through require, on first use: an ESM import of http(s) makes Node
+// build a module facade that touches every export, and one of them loads undici — ~30 ms of start-up for
+// nothing (the console's first frame needs no HTTP); tls loads crypto and ~20 modules, for https only.
 
 export interface HttpResult {
   status: number;
@@ -33,7 +27,7 @@ export function httpGet(target: Target, url: string, opts: { timeoutMs: number; 
     target.openTcp(host, port).then(
       (raw) => {
         if (!secure) return cb(null, raw);
-        const sock = tlsModule().connect({ socket: raw as never, servername: isIp(host) ? undefined : host });
+        const sock = tls().connect({ socket: raw as never, servername: isIp(host) ? undefined : host });
         sock.once('secureConnect', () => cb(null, sock));
         sock.once('error', (e) => cb(e));
       },

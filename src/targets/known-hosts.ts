@@ -11,11 +11,8 @@
 // - `@cert-authority`: a CA for host certificates; hubops does not do host certificates, so these
 //   lines are ignored (never count as a known key).
 
-import { createRequire } from 'node:module';
+import { crypto } from '../util/on-first-use.js';
 
-// node:crypto on first use (a connection): this module is loaded with the console, local or not.
-const requireBuiltin = createRequire(import.meta.url);
-const crypto = (): typeof import('node:crypto') => requireBuiltin('node:crypto') as typeof import('node:crypto');
 
 export interface KnownHostEntry {
   /** 1-based line number in the file. */

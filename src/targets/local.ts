@@ -1,16 +1,12 @@
 // The machine hubops runs on, as a Target.
 
 import type { ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ConnectionState, RunOptions, RunResult, Target } from './target.js';
 import { OutputCollector, timedOutMessage } from './output.js';
+import { childProcesses } from '../util/on-first-use.js';
 
-// node:child_process on the first command, not at start-up (~5 ms and a dozen modules, dgram among
-// them): a console that shows only remote panes never runs a local command.
-const requireBuiltin = createRequire(import.meta.url);
-const childProcess = (): typeof import('node:child_process') => requireBuiltin('node:child_process') as typeof import('node:child_process');
 
 /** After SIGTERM to a command's process group, how long before SIGKILL. */
 export const KILL_GRACE_MS = 2_000;
@@ -41,7 +37,7 @@ export class LocalTarget implements Target {
       try {
         // Its own process group (detached → setsid), so a timeout or an abort kills everything
         // the command started, not only the shell.
-        child = childProcess().spawn('sh', ['-c', command], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+        child = childProcesses().spawn('sh', ['-c', command], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
       } catch (err) {
         resolve(notRun(collector, started, `could not start sh: ${(err as Error).message}`));
         return;

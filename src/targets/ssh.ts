@@ -6,7 +6,6 @@
 // otherwise): an unknown, changed or revoked key is refused, with the fingerprint and what to do,
 // and never accepted on the user's behalf.
 
-import { createRequire } from 'node:module';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,13 +22,10 @@ import {
   type KnownHostEntry,
 } from './known-hosts.js';
 import { shellQuote } from './shell.js';
+import { crypto } from '../util/on-first-use.js';
 import { OutputCollector, timedOutMessage } from './output.js';
 import type { ConnectionState, RunOptions, RunResult, Target } from './target.js';
 
-
-// node:crypto when a command first runs: the console loads this module at start-up, local or not.
-const requireBuiltin = createRequire(import.meta.url);
-const cryptoModule = (): typeof import('node:crypto') => requireBuiltin('node:crypto') as typeof import('node:crypto');
 
 export interface SshOptions {
   /** Private key file (`~` expanded). Without it the SSH agent is used (SSH_AUTH_SOCK). */
@@ -458,7 +454,7 @@ export class SshTarget implements Target {
    */
   run(command: string, opts: RunOptions = {}): Promise<RunResult> {
     const started = Date.now();
-    const nonce = cryptoModule().randomBytes(8).toString('hex');
+    const nonce = crypto().randomBytes(8).toString('hex');
     const announce = `hubops-run ${nonce} `;
     let remotePid: number | undefined;
     let onRemotePid: ((pid: number) => void) | undefined;
