@@ -18,7 +18,7 @@ import { IncidentSession, incidentsDir, listIncidents, whoAmI } from '../../src/
 import { replayIncident, type IncidentState } from '../../src/incident/state.js';
 import { planStepRun, stepRanEvent, type StepRunPlan } from '../../src/incident/step-run.js';
 import type { VerifyResult } from '../../src/incident/verify.js';
-import { pidAlive, readJournal, type LockInfo } from '../../src/journal/journal.js';
+import { readJournal, type LockInfo } from '../../src/journal/journal.js';
 import type { LoadedRunbook } from '../../src/runbooks/load.js';
 import { rankRunbooks, type RankedRunbook } from '../../src/runbooks/suggest.js';
 import type { Step } from '../../src/runbooks/types.js';

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { acquireLock, JournalFollower, JournalWriter, lockHolder, pidAlive, readJournal, type JournalProblem, type LockInfo } from '../journal/journal.js';
+import { acquireLock, holderAlive, JournalFollower, JournalWriter, lockHolder, readJournal, type JournalProblem, type LockInfo } from '../journal/journal.js';
 import { slugify } from './clock.js';
 import { incidentEventSchema, type IncidentEvent, type NewIncidentEvent, type Sev } from './events.js';
 import { incidentReducer, replayIncident, type IncidentState } from './state.js';
@@ -103,10 +103,10 @@ export class IncidentSession {
    * (dead on this host) or quit. Returns who held it last (undefined: nobody holds a lock), or
    * false while someone leads it, or when this session may not write (--readonly).
    */
-  leaderGone(isAlive: (pid: number) => boolean = pidAlive): { last: LockInfo | undefined } | false {
+  leaderGone(isAlive: (pid: number, start?: number) => boolean = holderAlive): { last: LockInfo | undefined } | false {
     if (this.writer || this.watchOnly) return false;
     const held = lockHolder(this.file);
-    if (held && (held.host !== hostname() || isAlive(held.pid))) {
+    if (held && (held.host !== hostname() || isAlive(held.pid, held.start))) {
       this.holder = held;
       return false;
     }

@@ -104,8 +104,12 @@ export class JournalWriter<E extends object> {
  * as they land. Polling, because fs.watch misses events on some filesystems and over NFS.
  */
 export class JournalFollower {
+  /**
+   * Where the first line not delivered yet starts. A partial last line is read again on the next
+   * poll rather than kept: the writer that takes over after a crash cuts a torn line away and
+   * appends after it, and a kept fragment would be glued to what it appends.
+   */
   private offset = 0;
-  private carry = '';
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -122,38 +126,41 @@ export class JournalFollower {
     try {
       const size = fstatSync(fd).size;
       if (size < this.offset) {
-        // The file was cut (a torn line set aside): start over from its new end.
+        // Cut below what was delivered (not done by hubops): go on from its new end.
         this.offset = size;
-        this.carry = '';
         return 0;
       }
-      while (this.offset < size) {
-        const buf = Buffer.alloc(Math.min(1 << 20, size - this.offset));
-        const n = readSync(fd, buf, 0, buf.length, this.offset);
+      if (size === this.offset) return 0;
+      const buf = Buffer.alloc(size - this.offset);
+      let got = 0;
+      while (got < buf.length) {
+        const n = readSync(fd, buf, got, buf.length - got, this.offset + got);
         if (n <= 0) break;
-        this.offset += n;
-        const text = this.carry + buf.subarray(0, n).toString('utf8');
-        const parts = text.split('\n');
-        this.carry = parts.pop() ?? '';
-        for (const raw of parts) {
-          if (raw.trim() === '') continue;
-          try {
-            this.onLine(JSON.parse(raw), raw);
-            delivered++;
-          } catch {
-            /* a bad line is reported by readJournal on the writer's side */
-          }
+        got += n;
+      }
+      const end = buf.subarray(0, got).lastIndexOf(0x0a);
+      if (end < 0) return 0; // only a partial line so far
+      for (const raw of buf.subarray(0, end).toString('utf8').split('\n')) {
+        if (raw.trim() === '') continue;
+        try {
+          this.onLine(JSON.parse(raw), raw);
+          delivered++;
+        } catch {
+          /* a bad line is reported by readJournal on the writer's side */
         }
       }
+      this.offset += end + 1;
     } finally {
       closeSync(fd);
     }
     return delivered;
   }
 
-  /** Skips what is already there (after an initial readJournal). */
+  /** Skips the complete lines already there (after an initial readJournal). */
   skipToEnd(): void {
-    if (existsSync(this.file)) this.offset = fstatSync(openSync(this.file, 'r')).size;
+    if (!existsSync(this.file)) return;
+    const text = readFileSync(this.file);
+    this.offset = text.lastIndexOf(0x0a) + 1;
   }
 
   start(): void {
@@ -170,9 +177,14 @@ export interface LockInfo {
   host: string;
   user: string;
   at: string;
+  /** When the process started (/proc/<pid>/stat, field 22), so that a reused pid is not taken for the holder. */
+  start?: number;
 }
 
 export type LockResult = { ok: true; release: () => void } | { ok: false; heldBy: LockInfo };
+
+/** What a released lock's generation holds (a holder leaves it on top when it lets go). */
+const RELEASED = 'released\n';
 
 /**
  * One writer per journal: `<file>.lock` holds pid, host and user. A lock left by a dead process on
@@ -180,41 +192,48 @@ export type LockResult = { ok: true; release: () => void } | { ok: false; heldBy
  * is not, and the caller opens the journal read-only and follows it.
  *
  * Two consoles may find the same dead holder at the same moment, and a file cannot be swapped for
- * another atomically, so a lock is never replaced: taking over generation N (`<file>.lock`, then
- * `<file>.lock.1`, …) is creating N+1, which only one can do (link fails if it exists). A lock is
- * written whole to a file of its own and linked into place, so it is never seen half-written. The
- * holder is the newest generation; the older ones are dead holders' and stay as their trace. Only a
- * holder removes its own lock, so the generations stay contiguous.
+ * another atomically, so a lock is never replaced: the lock is a series of generations
+ * (`<file>.lock`, `<file>.lock.1`, …) and the newest one says who holds it. Taking over from a dead
+ * holder, or after a release, is creating the next generation, which only one process can do
+ * (link fails if it exists); each lock is written whole to a file of its own and linked into place,
+ * so none is ever seen half-written. Letting go is linking a `released` generation on top. The
+ * newest generation is never removed, so a process whose listing was stale, and which linked a
+ * generation below it, sees the newer one when it looks again, and backs off. The generations
+ * below a holder's are then removed by it: at most two files stay.
  */
-export function acquireLock(file: string, me: Omit<LockInfo, 'at'>, now: () => Date = () => new Date(), isAlive: (pid: number) => boolean = pidAlive): LockResult {
+export function acquireLock(file: string, me: Omit<LockInfo, 'at'>, now: () => Date = () => new Date(), isAlive: (pid: number, start?: number) => boolean = holderAlive): LockResult {
   mkdirSync(dirname(file), { recursive: true });
-  const mine = JSON.stringify({ ...me, at: now().toISOString() } satisfies LockInfo);
+  const start = me.start ?? (me.pid === process.pid ? processStart(me.pid) : undefined);
+  const mine = JSON.stringify({ ...me, ...(start !== undefined ? { start } : {}), at: now().toISOString() } satisfies LockInfo);
   let held: LockInfo | undefined;
   for (let attempt = 0; attempt < 5; attempt++) {
-    const top = newestLockGeneration(file);
+    const top = lockGenerations(file).at(-1);
     if (top !== undefined) {
       const seen = readLock(lockPath(file, top));
-      if (seen === undefined) continue; // released meanwhile
-      held = parseLock(seen);
-      // Unreadable: not written by this version (ours appear whole), so its holder is unknown: stale.
-      if (held !== undefined && (held.host !== me.host || isAlive(held.pid))) return { ok: false, heldBy: held };
+      if (seen === undefined) continue; // no longer the newest: look again
+      if (seen !== RELEASED) {
+        held = parseLock(seen);
+        // Unreadable: not written by this version (ours appear whole), so its holder is unknown: stale.
+        if (held !== undefined && (held.host !== me.host || isAlive(held.pid, held.start))) return { ok: false, heldBy: held };
+      }
     }
-    const path = lockPath(file, top === undefined ? 0 : top + 1);
-    if (linkLock(path, mine)) {
-      return {
-        ok: true,
-        release: () => {
-          // Only our own lock: compared whole, not by pid (pids are reused).
-          if (readLock(path) !== mine) return;
-          try {
-            renameSync(path, `${file}.lock.released`);
-          } catch {
-            /* already gone */
-          }
-        },
-      };
+    const g = top === undefined ? 0 : top + 1;
+    const path = lockPath(file, g);
+    if (!linkLock(path, mine)) continue; // another process made it first
+    if (lockGenerations(file).at(-1) !== g) {
+      // Our listing was stale: a newer generation is there, so ours means nothing. Look again.
+      if (readLock(path) === mine) unlinkQuietly(path);
+      continue;
     }
-    // Another console made that generation first: look again.
+    for (const lower of lockGenerations(file)) if (lower < g) unlinkQuietly(lockPath(file, lower));
+    return {
+      ok: true,
+      release: () => {
+        // Only our own lock, compared whole (pids are reused), and only while it is the newest.
+        if (readLock(path) !== mine || lockGenerations(file).at(-1) !== g) return;
+        if (linkLock(lockPath(file, g + 1), RELEASED)) unlinkQuietly(path);
+      },
+    };
   }
   return { ok: false, heldBy: held ?? { pid: 0, host: '?', user: '?', at: '' } };
 }
@@ -224,32 +243,33 @@ export function acquireLock(file: string, me: Omit<LockInfo, 'at'>, now: () => D
  * does (never taken, or released).
  */
 export function lockHolder(file: string): LockInfo | undefined {
-  const top = newestLockGeneration(file);
+  const top = lockGenerations(file).at(-1);
   if (top === undefined) return undefined;
   const text = readLock(lockPath(file, top));
-  return text === undefined ? undefined : parseLock(text);
+  return text === undefined || text === RELEASED ? undefined : parseLock(text);
 }
 
 function lockPath(file: string, generation: number): string {
   return generation === 0 ? `${file}.lock` : `${file}.lock.${generation}`;
 }
 
-function newestLockGeneration(file: string): number | undefined {
+/** The lock's generations on disk, oldest first. */
+function lockGenerations(file: string): number[] {
   const prefix = `${basename(file)}.lock`;
-  let top: number | undefined;
   let names: string[];
   try {
     names = readdirSync(dirname(file));
   } catch {
-    return undefined;
+    return [];
   }
+  const out: number[] = [];
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
     const rest = name.slice(prefix.length);
-    const g = rest === '' ? 0 : /^\.[1-9]\d{0,8}$/.test(rest) ? Number(rest.slice(1)) : undefined;
-    if (g !== undefined && (top === undefined || g > top)) top = g;
+    if (rest === '') out.push(0);
+    else if (/^\.[1-9]\d{0,14}$/.test(rest)) out.push(Number(rest.slice(1)));
   }
-  return top;
+  return out.sort((a, b) => a - b);
 }
 
 function readLock(lock: string): string | undefined {
@@ -261,10 +281,21 @@ function readLock(lock: string): string | undefined {
   }
 }
 
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    /* gone already */
+  }
+}
+
 function parseLock(text: string): LockInfo | undefined {
   try {
     const v = JSON.parse(text) as Partial<LockInfo>;
-    return typeof v.pid === 'number' && typeof v.host === 'string' ? { pid: v.pid, host: v.host, user: String(v.user ?? '?'), at: String(v.at ?? '') } : undefined;
+    if (typeof v.pid !== 'number' || typeof v.host !== 'string') return undefined;
+    const info: LockInfo = { pid: v.pid, host: v.host, user: String(v.user ?? '?'), at: String(v.at ?? '') };
+    if (typeof v.start === 'number') info.start = v.start;
+    return info;
   } catch {
     return undefined;
   }
@@ -300,6 +331,26 @@ function linkLock(lock: string, text: string): boolean {
   } finally {
     unlinkSync(tmp);
   }
+}
+
+/** When process `pid` started, in clock ticks since boot (/proc/<pid>/stat field 22); undefined without /proc. */
+export function processStart(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const v = Number(fields[19]);
+    return Number.isFinite(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The lock's holder is alive: its pid is, and (when the lock says) it is the same process. */
+export function holderAlive(pid: number, start?: number): boolean {
+  if (!pidAlive(pid)) return false;
+  if (start === undefined) return true;
+  const now = processStart(pid);
+  return now === undefined || now === start;
 }
 
 export function pidAlive(pid: number): boolean {

@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { build } from 'esbuild';
-import { acquireLock, JournalFollower, JournalWriter, pidAlive, readJournal } from '../../src/journal/journal.js';
+import { acquireLock, holderAlive, JournalFollower, JournalWriter, lockHolder, pidAlive, processStart, readJournal } from '../../src/journal/journal.js';
 import { waitFor } from '../fixtures/procs.js';
 
 const Event = z.object({ seq: z.number().int(), kind: z.string() });
@@ -85,13 +85,35 @@ describe('journal', () => {
     // Another host's lock cannot be checked, so it is respected.
     const d = acquireLock(file, { ...me, host: 'elsewhere' }, undefined, () => false);
     expect(d.ok).toBe(false);
-    // A taking over makes a new generation of the lock beside the dead one, and removes only that.
-    expect(JSON.parse(readFileSync(`${file}.lock.1`, 'utf8'))).toMatchObject({ pid: 42 });
-    if (c.ok) c.release();
-    expect(existsSync(`${file}.lock.1`)).toBe(false);
-    expect(JSON.parse(readFileSync(`${file}.lock`, 'utf8'))).toMatchObject({ pid: process.pid });
+    // Taking over made the lock's next generation and removed the dead one's.
+    const locks = () => readdirSync(dirname(file)).filter((n) => n.startsWith('j.jsonl.lock')).sort();
+    expect(locks()).toEqual(['j.jsonl.lock.1']);
+    expect(lockHolder(file)).toMatchObject({ pid: 42 });
+    // The dead holder's release (were it to come back) touches nothing: the lock is not its own.
     if (a.ok) a.release();
-    expect(existsSync(`${file}.lock`)).toBe(false);
+    expect(lockHolder(file)).toMatchObject({ pid: 42 });
+    // Letting go leaves a released generation on top: nobody holds it, and the dead one does not come back.
+    if (c.ok) c.release();
+    expect(locks()).toEqual(['j.jsonl.lock.2']);
+    expect(lockHolder(file)).toBeUndefined();
+    const e = acquireLock(file, me);
+    expect(e.ok).toBe(true);
+    expect(locks()).toEqual(['j.jsonl.lock.3']);
+    expect(lockHolder(file)).toMatchObject({ pid: process.pid, start: expect.any(Number) });
+    if (e.ok) e.release();
+    expect(lockHolder(file)).toBeUndefined();
+  });
+
+  it('a reused pid does not pass for the holder: the lock records when its process started', () => {
+    const file = join(dir(), 'j.jsonl');
+    const me = { pid: process.pid, host: hostname(), user: 'me' };
+    // A lock left by an earlier process that had our pid.
+    writeFileSync(`${file}.lock`, JSON.stringify({ ...me, at: '2026-01-01T00:00:00.000Z', start: 1 }));
+    expect(holderAlive(process.pid, 1)).toBe(false);
+    expect(holderAlive(process.pid, processStart(process.pid))).toBe(true);
+    const r = acquireLock(file, { ...me, user: 'new' });
+    expect(r.ok).toBe(true);
+    expect(lockHolder(file)).toMatchObject({ user: 'new' });
   });
 
   it('a stale lock taken over by several processes at once goes to exactly one of them', async () => {
@@ -143,7 +165,7 @@ describe('journal', () => {
         expect(out[r]!.length, `round ${r}: every taker answered`).toBe(TAKERS);
         expect(out[r]!.filter((w) => w === 'ok').length, `round ${r}: ${out[r]!.join(' ')}`).toBe(1);
         // The newest lock on disk is the winner's: a live taker.
-        expect(locks().sort()).toEqual(['j.jsonl.lock', 'j.jsonl.lock.1']);
+        expect(locks().sort()).toEqual(['j.jsonl.lock.1']);
         const held = JSON.parse(readFileSync(`${file}.lock.1`, 'utf8')) as { pid: number; user: string };
         expect(held.user).toBe('taker');
         expect(pidAlive(held.pid)).toBe(true);
@@ -165,6 +187,22 @@ describe('journal', () => {
     appendFileSync(file, '"kind":"c"}\n');
     expect(f.poll()).toBe(1);
     expect(seen).toEqual([{ seq: 2, kind: 'b' }, { seq: 3, kind: 'c' }]);
+  });
+
+  it('a torn line cut away by the writer that takes over is not glued to what it appends next', () => {
+    const file = join(dir(), 'j.jsonl');
+    writeFileSync(file, '{"seq":1,"kind":"a"}\n');
+    const seen: unknown[] = [];
+    const f = new JournalFollower(file, (j) => seen.push(j));
+    f.skipToEnd();
+    // The first writer dies in the middle of a line; a follower looks meanwhile.
+    appendFileSync(file, '{"seq":2,"kind":"to');
+    expect(f.poll()).toBe(0);
+    // The next writer sets the torn line aside (readJournal with repair) and appends.
+    expect(readJournal(file, Event, { repair: true }).problems).toHaveLength(1);
+    appendFileSync(file, '{"seq":2,"kind":"took the lead"}\n');
+    expect(f.poll()).toBe(1);
+    expect(seen).toEqual([{ seq: 2, kind: 'took the lead' }]);
   });
 });
 
