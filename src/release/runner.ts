@@ -378,13 +378,15 @@ const autoRollbackAnswerer: Answerer = {
 const LINK_WAIT_MS = 2 * 60_000;
 
 async function runCommand(j: ReleaseJournal, target: Target, purpose: 'deploy' | 'rollback', command: string, idleMs: number, say: (l: string) => void): Promise<{ ok: boolean; why: string }> {
+  // A link that is down (or was just cut under the deploy) is waited for: the command cannot run
+  // without it, and the target stops a command cut off by the drop before it runs this one. The
+  // idle timeout starts after that wait.
+  await whenConnected(target, LINK_WAIT_MS, (s) => say(`waiting up to ${formatDuration(LINK_WAIT_MS)} for the link to ${target.id}${s.state === 'disconnected' ? ` (${s.error})` : ''}…`));
   const ac = new AbortController();
   let idle = setTimeout(() => ac.abort(), idleMs);
   let idleFired = false;
   ac.signal.addEventListener('abort', () => (idleFired = true));
-  // A link that is down (or was just cut under the deploy) is waited for: the command cannot run
-  // without it, and the target stops a command cut off by the drop before it runs this one.
-  await whenConnected(target, LINK_WAIT_MS, (s) => say(`waiting up to ${formatDuration(LINK_WAIT_MS)} for the link to ${target.id}${s.state === 'disconnected' ? ` (${s.error})` : ''}…`));
+  const quiet = target.onNotice?.((text) => say(`  ${text}`));
   say(`$ ${command}`);
   const r = await target.run(command, {
     signal: ac.signal,
@@ -396,6 +398,7 @@ async function runCommand(j: ReleaseJournal, target: Target, purpose: 'deploy' |
     },
   });
   clearTimeout(idle);
+  quiet?.();
   const error = idleFired ? `no output for ${formatDuration(idleMs)} (idle timeout)` : r.error;
   j.record({ type: 'command', purpose, command, code: r.code, durationMs: r.durationMs, tail: r.tail.slice(-20), ...(error ? { error } : {}) });
   const ok = r.code === 0 && !error;

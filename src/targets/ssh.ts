@@ -148,10 +148,13 @@ export class SshTarget implements Target {
   private sessions = 0;
   private readonly sessionQueue: Array<() => void> = [];
   private closed = false;
-  /** Commands cut off by a lost link, by their run's nonce: stopped when the link is back. */
-  private readonly orphans = new Set<string>();
+  /** Commands cut off by a lost link, by their run's nonce (and process group, when announced): stopped when the link is back. */
+  private readonly orphans = new Map<string, { pgid: number | undefined; command: string }>();
   /** Stopping them, on a new connection: nothing else runs there until it is done. */
   private reaping: Promise<void> | undefined;
+  /** Why the last try at stopping them failed, while some are left. */
+  private reapError: string | undefined;
+  private readonly noticeListeners = new Set<(text: string) => void>();
 
   constructor(url: string | SshAddress, opts: SshOptions = {}) {
     this.address = typeof url === 'string' ? parseSshUrl(url) : url;
@@ -163,6 +166,24 @@ export class SshTarget implements Target {
   /** The current link state. */
   get connectionState(): ConnectionState {
     return this.state;
+  }
+
+  /** Things done on the host on hubops's own initiative (stopping a command cut off by a drop), in words. */
+  onNotice(listener: (text: string) => void): () => void {
+    this.noticeListeners.add(listener);
+    return () => {
+      this.noticeListeners.delete(listener);
+    };
+  }
+
+  private notice(text: string): void {
+    for (const l of [...this.noticeListeners]) {
+      try {
+        l(text);
+      } catch {
+        // A listener's bug must not break the connection bookkeeping.
+      }
+    }
   }
 
   onState(listener: (s: ConnectionState) => void): () => void {
@@ -258,7 +279,7 @@ export class SshTarget implements Target {
         return;
       }
       this.failures = 0;
-      if (this.orphans.size > 0) this.reaping = this.reapOrphans(client);
+      if (this.orphans.size > 0) this.startReaping(client);
       this.setState({ state: 'connected' });
       const waiters = this.waiters;
       this.waiters = [];
@@ -394,31 +415,52 @@ export class SshTarget implements Target {
   /**
    * A command whose link dropped keeps running on the host (an exec session has no terminal to
    * hang up), out of sight: a deploy cut off mid-way would go on while the rollback that follows
-   * it runs. So, once the link is back and before anything else runs there, every process still
-   * carrying such a run's mark (HUBOPS_RUN=<nonce> in its environment, checked in /proc, so a
-   * reused pid is never hit) gets TERM, and KILL 2 s later.
+   * it runs. So, once the link is back and before anything else runs there, the processes still
+   * carrying such a run's mark (HUBOPS_RUN=<nonce> in their environment, checked in /proc, so a
+   * reused pid is never hit), and the run's process group while its leader carries it, get TERM,
+   * and KILL 2 s later. What was done is told to onNotice listeners. Processes the login cannot
+   * see or signal (another user's, under sudo) are reported as left.
    */
+  private startReaping(client: SshClient): Promise<void> {
+    const p: Promise<void> = this.reapOrphans(client).finally(() => {
+      if (this.reaping === p) this.reaping = undefined;
+    });
+    this.reaping = p;
+    return p;
+  }
+
   private async reapOrphans(client: SshClient): Promise<void> {
-    for (const nonce of [...this.orphans]) {
-      const done = await new Promise<boolean>((resolve) => {
+    for (const [nonce, run] of [...this.orphans]) {
+      const out = await new Promise<string | Error>((resolve) => {
         try {
-          client.exec(`exec sh -c ${shellQuote(REAP_SCRIPT)} sh ${nonce}`, (err, ch) => {
-            if (err) return resolve(false);
-            let out = '';
-            ch.on('data', (b: Buffer) => (out += b.toString()));
+          client.exec(`exec sh -c ${shellQuote(REAP_SCRIPT)} sh ${nonce} ${run.pgid ?? 0}`, (err, ch) => {
+            if (err) return resolve(err);
+            let text = '';
+            ch.on('data', (b: Buffer) => (text += b.toString()));
             ch.stderr.resume();
             ch.on('error', () => {});
-            ch.on('close', () => resolve(/^(none|stopped|killed)\b/m.test(out)));
+            ch.on('close', () => resolve(text));
             ch.end();
           });
-        } catch {
-          resolve(false);
+        } catch (err) {
+          resolve(err as Error);
         }
       });
-      // Not done (the link dropped again): tried again on the next connection.
-      if (done) this.orphans.delete(nonce);
+      const m = typeof out === 'string' ? /^(none|stopped|killed|left)((?: \d+)*)\s*$/m.exec(out) : null;
+      if (!m) {
+        // Not done (a refused channel, a host that cannot fork, the link gone again): commands wait.
+        this.reapError = out instanceof Error ? out.message : `unexpected answer ${JSON.stringify(out.trim().slice(0, 80))}`;
+        continue;
+      }
+      this.orphans.delete(nonce);
+      const pids = m[2]!.trim();
+      const what = `the command cut off when the link to ${this.id} dropped (${oneLine(run.command)})`;
+      if (m[1] === 'none') this.notice(`${what} had ended by the time the link was back`);
+      else if (m[1] === 'stopped') this.notice(`${what} was still running: stopped it (TERM; pids ${pids})`);
+      else if (m[1] === 'killed') this.notice(`${what} was still running: killed it (TERM, then KILL; pids ${pids})`);
+      else this.notice(`${what} is still running and could not be stopped (pids ${pids}; another user's, or it ignores KILL): check the host`);
     }
-    this.reaping = undefined;
+    if (this.orphans.size === 0) this.reapError = undefined;
   }
 
   private acquireSession(): Promise<void> {
@@ -493,8 +535,8 @@ export class SshTarget implements Target {
         collector.end();
         // Cut off once it may have started: it is stopped on the host when the link is back.
         if (lost !== undefined && execSent && !this.closed) {
-          this.orphans.add(nonce);
-          lost = `${lost} while it ran; it is stopped on the host as soon as the link is back, before anything else runs there`;
+          this.orphans.set(nonce, { pgid: remotePid, command });
+          lost = `${lost} while it ran; once the link is back, hubops stops what is left of it on the host before running anything else there`;
         }
         const why = lost ?? killReason ?? error;
         const result: RunResult = {
@@ -572,9 +614,14 @@ export class SshTarget implements Target {
           return;
         }
         if (settled) return;
-        // Commands cut off by an earlier drop are stopped first.
+        // Commands cut off by an earlier drop are stopped first; if that cannot be done, nothing runs.
         while (this.reaping) await this.reaping;
+        if (this.orphans.size > 0 && client === this.client) await this.startReaping(client);
         if (settled) return;
+        if (this.orphans.size > 0) {
+          finish(`not run: a command cut off by an earlier drop of the link could not be stopped on the host yet (${this.reapError ?? 'link down'}); it is tried again before the next command`);
+          return;
+        }
         await this.acquireSession();
         holdsSession = true;
         if (settled) {
@@ -814,20 +861,29 @@ function signalChannel(ch: ClientChannel, name: string): void {
 
 /** `kill -- -PGID` on a channel of its own (outside the session limit: sshd allows 10, we use 8). */
 /**
- * Stops every process whose environment holds HUBOPS_RUN=$1: TERM, then KILL those left after 2 s.
- * Prints none, stopped or killed. POSIX sh, tr and grep; Linux's /proc.
+ * Stops what is left of a run ($1: its nonce, $2: its process group or 0): the processes whose
+ * environment holds HUBOPS_RUN=$1, and the group while its leader does. TERM; after up to 2 s KILL
+ * those still there (checked again by their mark). Prints `none`, `stopped PIDS`, `killed PIDS` or
+ * `left PIDS`. POSIX sh, tr and grep, Linux's /proc; one line, for any login shell.
  */
 const REAP_SCRIPT = [
-  'n=$1',
-  'marked() { for d in /proc/[0-9]*; do tr "\\000" "\\n" < "$d/environ" 2>/dev/null | grep -qx "HUBOPS_RUN=$n" && echo "${d#/proc/}"; done; }',
-  'p=$(marked)',
+  'n=$1; g=$2',
+  'has() { tr "\\000" "\\n" 2>/dev/null < "/proc/$1/environ" | grep -qx "HUBOPS_RUN=$n"; }',
+  'p=""; for d in /proc/[0-9]*; do q=${d#/proc/}; if has "$q"; then p="$p $q"; fi; done',
   'if [ -z "$p" ]; then echo none; exit 0; fi',
+  'if [ "$g" -gt 1 ] && has "$g"; then kill -TERM -- "-$g" 2>/dev/null; fi',
   'kill -TERM $p 2>/dev/null',
-  'i=0',
-  'while [ $i -lt 20 ]; do sleep 0.1; p=$(marked); if [ -z "$p" ]; then echo stopped; exit 0; fi; i=$((i+1)); done',
-  'kill -KILL $p 2>/dev/null',
-  'echo killed',
-].join('\n');
+  'i=0; left=$p; while [ -n "$left" ] && [ $i -lt 2 ]; do sleep 1; i=$((i+1)); still=""; for q in $left; do if has "$q"; then still="$still $q"; fi; done; left=$still; done',
+  'if [ -z "$left" ]; then echo "stopped$p"; exit 0; fi',
+  'kill -KILL $left 2>/dev/null; sleep 1',
+  'still=""; for q in $left; do if has "$q"; then still="$still $q"; fi; done',
+  'if [ -n "$still" ]; then echo "left$still"; else echo "killed$p"; fi',
+].join('; ');
+
+function oneLine(command: string): string {
+  const line = command.replace(/\s+/g, ' ').trim();
+  return line.length > 60 ? `${line.slice(0, 59)}…` : line;
+}
 
 function killRemoteGroup(client: SshClient, pgid: number, sig: 'TERM' | 'KILL'): void {
   const cmd = `exec sh -c 'kill -s ${sig} -- -"$1" 2>/dev/null || kill -s ${sig} "$1" 2>/dev/null; exit 0' sh ${pgid}`;

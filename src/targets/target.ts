@@ -43,6 +43,8 @@ export interface Target {
   openTcp(host: string, port: number): Promise<Duplex>;
   /** For panes: called on every change of the link (always `connected` for local). Returns an unsubscribe. */
   onState(listener: (s: ConnectionState) => void): () => void;
+  /** What the target did on its own (an SSH target stopping a command a dropped link cut off), in words. */
+  onNotice?(listener: (text: string) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -65,6 +67,8 @@ export function whenConnected(target: Target, timeoutMs: number, onWait?: (s: Ex
     const timer = setTimeout(() => finish(false), timeoutMs);
     unsubscribe = target.onState((s) => {
       if (s.state === 'connected') finish(true);
+      // Refused for good (host key, authentication): it will not come back by itself.
+      else if (s.state === 'disconnected' && s.retryInMs === 0) finish(false);
       else if (!told) {
         told = true;
         onWait?.(s);

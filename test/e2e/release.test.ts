@@ -177,7 +177,8 @@ describe('hubops release on real parts', () => {
     });
     expect(dropped).toBe(true);
     if (process.env.SHOW_OUT) console.log(r.out);
-    expect(r.out).toMatch(/deploy command connection lost while it ran; it is stopped on the host as soon as the link is back/);
+    expect(r.out).toMatch(/deploy command connection lost while it ran; once the link is back, hubops stops what is left of it on the host/);
+    expect(r.out).toMatch(/the command cut off when the link to ssh:\/\/\S+ dropped \(printf .*\) was still running: stopped it \(TERM; pids [\d ]+\)/);
     expect(r.out).toMatch(/waiting up to 2m for the link to ssh:\/\//);
     expect(r.out).toContain('rolled back to 1.0.0');
     expect(r.out).not.toContain('SYSTEM STATE UNKNOWN');

@@ -313,7 +313,7 @@ describe('ssh link', () => {
 
     const r = await running;
     expect(r.code).toBeNull();
-    expect(r.error).toMatch(/^connection lost while it ran; it is stopped on the host as soon as the link is back/);
+    expect(r.error).toMatch(/^connection lost while it ran; once the link is back, hubops stops what is left of it on the host before running anything else there/);
 
     const down = await waitFor(() => states.find((s) => s.state === 'disconnected'), { what: 'disconnected' });
     expect(down.state === 'disconnected' && down.retryInMs).toBeGreaterThan(0);
@@ -330,6 +330,8 @@ describe('ssh link', () => {
     // A mark of its own in the command line, to find it on the host; it keeps a child too.
     const mark = `${process.pid}${Date.now() % 100000}`;
     const sleeping = (arg: string) => listPids().filter((p) => isAlive(p) && cmdlineOf(p).join(' ') === `sleep ${arg}`);
+    const notices: string[] = [];
+    const off = t.onNotice((n) => notices.push(n));
     const running = t.run(`sleep 3${mark} & echo started; sleep 4${mark}; echo finished`, {});
     await waitFor(() => sleeping(`4${mark}`).length > 0 && sleeping(`3${mark}`).length > 0, { what: 'the command on the host' });
     await sshd.dropLinks();
@@ -343,6 +345,13 @@ describe('ssh link', () => {
     expect(after.tail).toEqual(['gone']);
     expect(sleeping(`3${mark}`)).toEqual([]);
     expect(sleeping(`4${mark}`)).toEqual([]);
+    // What was done is told, with the processes it stopped.
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toMatch(new RegExp(`^the command cut off when the link to ssh://\\S+ dropped \\(sleep 3${mark} & echo started;[^)]*\\) was still running: stopped it \\(TERM; pids \\d+( \\d+)+\\)$`));
+    // Nothing is owed any more: the next command runs straight away, and nothing more is told.
+    expect((await t.run('echo again')).tail).toEqual(['again']);
+    expect(notices).toHaveLength(1);
+    off();
   });
 });
 
