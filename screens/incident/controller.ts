@@ -185,7 +185,7 @@ export class IncidentController {
     this.unsubscribeSession = session.subscribe(() => this.set({ state: session.state }));
     this.flaggedOverdueMinute = -1;
     this.flaggedResponse = false;
-    this.set({ state: session.state, file: session.file, readonly: this.deps.readonly || session.readonly, banner: this.bannerFor(session.heldBy) });
+    this.set({ state: session.state, file: session.file, readonly: this.deps.readonly || session.readonly, banner: this.bannerFor(session.heldBy), leaderless: undefined });
   }
 
   private bannerFor(heldBy: LockInfo | undefined): string | undefined {
@@ -230,8 +230,13 @@ export class IncidentController {
 
   /** The reminders: response target missed (once), status update overdue (every minute while it is). */
   tick(now = this.now()): void {
-    this.followNewIncident();
-    this.watchLeader();
+    try {
+      this.followNewIncident();
+      this.watchLeader();
+    } catch (err) {
+      // The incidents folder could not be read this second: said, and looked at again next second.
+      this.say(`incidents: ${(err as Error).message}`, true);
+    }
     const s = this.snap.state;
     const c = this.clock(now);
     if (!s || !c || s.status !== 'open' || this.snap.readonly) return;
@@ -325,8 +330,14 @@ export class IncidentController {
   private takeLead(): void {
     const session = this.session;
     if (!session || !this.snap.readonly || this.deps.readonly) return;
-    const gone = session.leaderGone();
-    const r = session.takeLead();
+    let gone: ReturnType<IncidentSession['leaderGone']>;
+    let r: ReturnType<IncidentSession['takeLead']>;
+    try {
+      gone = session.leaderGone();
+      r = session.takeLead();
+    } catch (err) {
+      return this.say(`could not take the lead: ${(err as Error).message}`, true);
+    }
     if (!r.ok) {
       this.set({ leaderless: false, banner: this.bannerFor(r.heldBy) });
       return this.say(`${r.heldBy.user}@${r.heldBy.host} leads ${session.state.id} now (pid ${r.heldBy.pid})`, true);
@@ -336,7 +347,9 @@ export class IncidentController {
     const last = gone ? gone.last : undefined;
     const from = last && last.pid > 0 ? ` from ${last.user}@${last.host} (pid ${last.pid}), whose console had stopped` : '';
     this.record({ type: 'note', text: `took the lead${from}` });
-    this.say(`you lead ${session.state.id} now`);
+    // The last writer's last line, cut off as it died, is kept beside the journal, not in it.
+    if (r.tornSetAside) this.say(`you lead ${session.state.id} now; the last writer's unfinished last line is in ${displayPath(r.tornSetAside)}`, true);
+    else this.say(`you lead ${session.state.id} now`);
   }
 
   /** The key context: what the incident keys may do right now. */

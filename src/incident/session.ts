@@ -118,7 +118,7 @@ export class IncidentSession {
    * last writer put in the journal is read first (a line it was cut off in the middle of is set
    * aside, not lost), so this session goes on from exactly there.
    */
-  takeLead(): { ok: true } | { ok: false; heldBy: LockInfo } {
+  takeLead(): { ok: true; tornSetAside?: string } | { ok: false; heldBy: LockInfo } {
     if (this.writer) return { ok: true };
     if (this.watchOnly) return { ok: false, heldBy: { ...lockOwner(this.me), at: '' } };
     const lock = acquireLock(this.file, lockOwner(this.me));
@@ -126,16 +126,25 @@ export class IncidentSession {
       this.holder = lock.heldBy;
       return lock;
     }
+    let read: ReturnType<typeof readJournal<typeof incidentEventSchema>>;
+    let writer: JournalWriter<IncidentEvent>;
+    try {
+      read = readJournal(this.file, incidentEventSchema, { repair: true });
+      writer = new JournalWriter(this.file);
+    } catch (err) {
+      // Still watching, and nobody's writer: the lock goes back.
+      lock.release();
+      throw err;
+    }
     this.follower?.stop();
     this.follower = undefined;
-    const { events } = readJournal(this.file, incidentEventSchema, { repair: true });
-    const state = replayIncident(events);
+    const state = replayIncident(read.events);
     if (state) this.current = state;
     this.releaseLock = lock.release;
-    this.writer = new JournalWriter(this.file);
+    this.writer = writer;
     this.holder = undefined;
     this.notify();
-    return { ok: true };
+    return read.tornSetAside ? { ok: true, tornSetAside: read.tornSetAside } : { ok: true };
   }
 
   static declare(journalDir: string, input: { sev: Sev; title: string; symptom?: string; service?: string; env?: string }, opts: { me?: string; now?: () => number } = {}): IncidentSession {

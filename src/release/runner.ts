@@ -273,9 +273,8 @@ export async function runRelease(o: ReleaseOptions): Promise<ReleaseResult> {
       lines.push(`HEAD not read: ${(err as Error).message}`);
     }
     if (gateCommit !== undefined && head !== gateCommit && !(head && (await isReleaseCommitOn(repoDir, head, gateCommit, version)))) {
-      lines.push(
-        `HEAD moved since the gate (${gateCommit.slice(0, 12)}${head ? ` → ${head.slice(0, 12)}` : ''}): CHANGELOG.md not promoted or committed; move [Unreleased] under [${version}] by hand.`,
-      );
+      const why = head ? `HEAD moved since the gate (${gateCommit.slice(0, 12)} → ${head.slice(0, 12)})` : 'HEAD could not be read';
+      lines.push(`${why}: CHANGELOG.md left as it is; if [${version}] is not in it yet, move [Unreleased] under it by hand.`);
       try {
         const tag = await tagRelease(repoDir, version, `Release ${version} to ${o.envName}`, gateCommit);
         lines.push(`Tagged ${tag} on ${gateCommit.slice(0, 12)}, the commit the gate passed.`);

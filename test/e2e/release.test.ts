@@ -112,6 +112,7 @@ describe('hubops release on real parts', () => {
     expect(committed).toBe(true);
     expect(r.out).toContain('verdict: Released');
     expect(r.out).toContain(`HEAD moved since the gate (${gated.slice(0, 12)} → `);
+    expect(r.out).toContain('CHANGELOG.md left as it is; if [1.1.0] is not in it yet, move [Unreleased] under it by hand.');
     expect(git(dir, 'rev-parse', 'v1.1.0^{commit}')).toBe(gated);
     expect(git(dir, 'log', '-1', '--format=%s')).toBe('fix: made while the release was watched');
     expect(readFileSync(join(dir, 'CHANGELOG.md'), 'utf8')).toBe(changelog);
