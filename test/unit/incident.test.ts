@@ -65,7 +65,7 @@ describe('incident', () => {
     appendFileSync(w.file, '{"v":1,"seq":3,"at":"2026');
     expect(r.leaderGone()).toEqual({ last: expect.objectContaining({ pid: process.pid }) });
     expect(watchOnly.leaderGone()).toBe(false); // --readonly never leads
-    expect(r.takeLead()).toEqual({ ok: true });
+    expect(r.takeLead()).toEqual({ ok: true, tornSetAside: expect.stringMatching(/\.torn-\d+$/) });
     expect(r.readonly).toBe(false);
     expect(r.state.timeline.map((t) => t.text)).toEqual(['SEV1 declared: down', 'last words']);
     r.record({ type: 'note', text: 'bob leads' });
