@@ -28,6 +28,9 @@ export const releaseEventSchema = z.discriminatedUnion('type', [
     tail: z.array(z.string()),
     error: z.optional(z.string()),
   }),
+  // Before a deploy or rollback command runs: the mark in its environment, so that a resumed
+  // release can stop what is left of it if this hubops died under it.
+  z.object({ ...base, type: z.literal('command-started'), purpose: z.enum(['deploy', 'rollback']), command: z.string(), mark: z.string() }),
   z.object({ ...base, type: z.literal('smoke'), name: z.string(), ok: z.boolean(), detail: z.string(), round: z.enum(['release', 'rollback']) }),
   z.object({ ...base, type: z.literal('baseline'), metrics: z.record(z.string(), z.object({ mean: z.nullable(z.number()), samples: z.number() })), source: z.string() }),
   z.object({ ...base, type: z.literal('sample'), window: z.enum(['watch', 'mini']), metrics: z.record(z.string(), metricValue), health: z.record(z.string(), z.boolean()) }),

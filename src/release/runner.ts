@@ -6,7 +6,9 @@ import type { Environment } from '../config/schema.js';
 import { httpGet, describeNetError } from '../sources/http-via-target.js';
 import { openTarget } from '../targets/index.js';
 import { renderCommand } from '../targets/shell.js';
+import { describeStop } from '../targets/stop-marked.js';
 import { whenConnected, type Target } from '../targets/target.js';
+import { crypto } from '../util/on-first-use.js';
 import { loadTemplate } from '../templates/load.js';
 import { renderTemplate } from '../templates/templates.js';
 import { applyOverride, assembleGate, type CheckName, type GateReport } from './gate/gate.js';
@@ -236,8 +238,12 @@ export async function runRelease(o: ReleaseOptions): Promise<ReleaseResult> {
       report.section('Resumed', [`hubops stopped at ${where}, before anything was deployed: nothing to roll back.`]);
       return finish('Aborted', `interrupted at ${where}, before the deploy; nothing was deployed (start the release again)`);
     } else if (['execute', 'smoke', 'rollback'].includes(lastPhase)) {
-      // Cut off mid-deploy or mid-smoke: what is deployed is unknown. Go back to known ground.
-      report.section('Resumed', [`hubops stopped during ${lastPhase}; the state of ${o.envName} is unknown, so the release rolls back.`]);
+      // Cut off mid-deploy or mid-smoke: what is deployed is unknown. Go back to known ground, once
+      // a command this hubops died under is no longer running there.
+      const resumed = [`hubops stopped during ${lastPhase}; the state of ${o.envName} is unknown, so the release rolls back.`];
+      const cut = unfinishedCommand(prior);
+      if (cut) resumed.push(await stopLeftover(target, cut, say));
+      report.section('Resumed', resumed);
       return await rollback(`interrupted during ${lastPhase}; state unknown`);
     }
 
@@ -373,6 +379,27 @@ const autoRollbackAnswerer: Answerer = {
 };
 
 /** Runs a deploy or rollback command: output streamed, a non-zero exit or `idleMs` of silence fails it. */
+/** The deploy or rollback command the journal says was started and never finished, if any. */
+function unfinishedCommand(events: readonly ReleaseEvent[]): Extract<ReleaseEvent, { type: 'command-started' }> | undefined {
+  const last = [...events].reverse().find((e) => e.type === 'command-started' || e.type === 'command');
+  return last?.type === 'command-started' ? last : undefined;
+}
+
+/** Stops what is left of `cut` on the target (it may still be running: its hubops died, not it). */
+async function stopLeftover(target: Target, cut: Extract<ReleaseEvent, { type: 'command-started' }>, say: (l: string) => void): Promise<string> {
+  const what = `the ${cut.purpose} command the last hubops died under`;
+  if (!target.stopMarked) return `${what} may still be running on ${target.id}: check it`;
+  await whenConnected(target, LINK_WAIT_MS, (s) => say(`waiting up to ${formatDuration(LINK_WAIT_MS)} for the link to ${target.id}${s.state === 'disconnected' ? ` (${s.error})` : ''}…`));
+  let line: string;
+  try {
+    line = describeStop(what, await target.stopMarked(cut.mark));
+  } catch (err) {
+    line = `${what} may still be running on ${target.id} (${(err as Error).message}): check it`;
+  }
+  say(line);
+  return line;
+}
+
 /** How long a deploy or rollback command waits for a target's link to come back. */
 const LINK_WAIT_MS = 2 * 60_000;
 
@@ -386,8 +413,11 @@ async function runCommand(j: ReleaseJournal, target: Target, purpose: 'deploy' |
   let idleFired = false;
   ac.signal.addEventListener('abort', () => (idleFired = true));
   const quiet = target.onNotice?.((text) => say(`  ${text}`));
+  const mark = crypto().randomBytes(8).toString('hex');
+  j.record({ type: 'command-started', purpose, command, mark });
   say(`$ ${command}`);
   const r = await target.run(command, {
+    mark,
     signal: ac.signal,
     tailLines: 50,
     onLine: (line) => {

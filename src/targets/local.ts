@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import type { ConnectionState, RunOptions, RunResult, Target } from './target.js';
 import { OutputCollector, timedOutMessage } from './output.js';
 import { childProcesses } from '../util/on-first-use.js';
+import { MARK_RE, parseStopAnswer, STOP_MARKED_SCRIPT, type StopAnswer } from './stop-marked.js';
 
 
 /** After SIGTERM to a command's process group, how long before SIGKILL. */
@@ -26,6 +27,18 @@ export class LocalTarget implements Target {
   private readonly running = new Set<Running>();
   private closed = false;
 
+  /** Stops what is left of an earlier run given `mark` (see Target.stopMarked). */
+  async stopMarked(mark: string): Promise<StopAnswer> {
+    if (!MARK_RE.test(mark)) throw new Error(`invalid run mark ${JSON.stringify(mark)}`);
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = childProcesses().execFile('sh', ['-c', STOP_MARKED_SCRIPT, 'sh', mark, '0'], { timeout: 30_000 }, (err, stdout) => (err && !stdout ? reject(err) : resolve(stdout)));
+      child.stdin?.end();
+    });
+    const answer = parseStopAnswer(out);
+    if (!answer) throw new Error(`could not look for the command here: unexpected answer ${JSON.stringify(out.trim().slice(0, 80))}`);
+    return answer;
+  }
+
   run(command: string, opts: RunOptions = {}): Promise<RunResult> {
     const started = Date.now();
     const collector = new OutputCollector(opts.onLine, opts.tailLines);
@@ -37,7 +50,9 @@ export class LocalTarget implements Target {
       try {
         // Its own process group (detached → setsid), so a timeout or an abort kills everything
         // the command started, not only the shell.
-        child = childProcesses().spawn('sh', ['-c', command], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+        // The mark lets what is left of it be found if hubops dies under it (stopMarked).
+        const env = opts.mark !== undefined && MARK_RE.test(opts.mark) ? { ...process.env, HUBOPS_RUN: opts.mark } : process.env;
+        child = childProcesses().spawn('sh', ['-c', command], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env });
       } catch (err) {
         resolve(notRun(collector, started, `could not start sh: ${(err as Error).message}`));
         return;

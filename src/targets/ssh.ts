@@ -22,6 +22,7 @@ import {
   type KnownHostEntry,
 } from './known-hosts.js';
 import { shellQuote } from './shell.js';
+import { describeStop, MARK_RE, parseStopAnswer, STOP_MARKED_SCRIPT, type StopAnswer } from './stop-marked.js';
 import { crypto } from '../util/on-first-use.js';
 import { OutputCollector, timedOutMessage } from './output.js';
 import type { ConnectionState, RunOptions, RunResult, Target } from './target.js';
@@ -431,36 +432,32 @@ export class SshTarget implements Target {
 
   private async reapOrphans(client: SshClient): Promise<void> {
     for (const [nonce, run] of [...this.orphans]) {
-      const out = await new Promise<string | Error>((resolve) => {
-        try {
-          client.exec(`exec sh -c ${shellQuote(REAP_SCRIPT)} sh ${nonce} ${run.pgid ?? 0}`, (err, ch) => {
-            if (err) return resolve(err);
-            let text = '';
-            ch.on('data', (b: Buffer) => (text += b.toString()));
-            ch.stderr.resume();
-            ch.on('error', () => {});
-            ch.on('close', () => resolve(text));
-            ch.end();
-          });
-        } catch (err) {
-          resolve(err as Error);
-        }
-      });
-      const m = typeof out === 'string' ? /^(none|stopped|killed|left)((?: \d+)*)\s*$/m.exec(out) : null;
-      if (!m) {
+      const out = await execStopScript(client, nonce, run.pgid);
+      const answer = typeof out === 'string' ? parseStopAnswer(out) : undefined;
+      if (!answer) {
         // Not done (a refused channel, a host that cannot fork, the link gone again): commands wait.
         this.reapError = out instanceof Error ? out.message : `unexpected answer ${JSON.stringify(out.trim().slice(0, 80))}`;
         continue;
       }
       this.orphans.delete(nonce);
-      const pids = m[2]!.trim();
       const what = `the command cut off when the link to ${this.id} dropped (${oneLine(run.command)})`;
-      if (m[1] === 'none') this.notice(`${what} had ended by the time the link was back`);
-      else if (m[1] === 'stopped') this.notice(`${what} was still running: stopped it (TERM; pids ${pids})`);
-      else if (m[1] === 'killed') this.notice(`${what} was still running: killed it (TERM, then KILL; pids ${pids})`);
-      else this.notice(`${what} is still running and could not be stopped (pids ${pids}; another user's, or it ignores KILL): check the host`);
+      this.notice(answer.outcome === 'none' ? `${what} had ended by the time the link was back` : describeStop(what, answer));
     }
     if (this.orphans.size === 0) this.reapError = undefined;
+  }
+
+  /**
+   * Stops what is left of an earlier run given `mark` (RunOptions.mark): after hubops itself died
+   * under it, its processes go on on the host. Waits for the link like run() does.
+   */
+  async stopMarked(mark: string): Promise<StopAnswer> {
+    if (!MARK_RE.test(mark)) throw new Error(`invalid run mark ${JSON.stringify(mark)}`);
+    const client = await this.waitReady();
+    while (this.reaping) await this.reaping;
+    const out = await execStopScript(client, mark, undefined);
+    const answer = typeof out === 'string' ? parseStopAnswer(out) : undefined;
+    if (!answer) throw new Error(`could not look for the command on ${this.id}: ${out instanceof Error ? out.message : `unexpected answer ${JSON.stringify(out.trim().slice(0, 80))}`}`);
+    return answer;
   }
 
   private acquireSession(): Promise<void> {
@@ -496,7 +493,7 @@ export class SshTarget implements Target {
    */
   run(command: string, opts: RunOptions = {}): Promise<RunResult> {
     const started = Date.now();
-    const nonce = crypto().randomBytes(8).toString('hex');
+    const nonce = opts.mark !== undefined && MARK_RE.test(opts.mark) ? opts.mark : crypto().randomBytes(8).toString('hex');
     const announce = `hubops-run ${nonce} `;
     let remotePid: number | undefined;
     let onRemotePid: ((pid: number) => void) | undefined;
@@ -860,25 +857,24 @@ function signalChannel(ch: ClientChannel, name: string): void {
 }
 
 /** `kill -- -PGID` on a channel of its own (outside the session limit: sshd allows 10, we use 8). */
-/**
- * Stops what is left of a run ($1: its nonce, $2: its process group or 0): the processes whose
- * environment holds HUBOPS_RUN=$1, and the group while its leader does. TERM; after up to 2 s KILL
- * those still there (checked again by their mark). Prints `none`, `stopped PIDS`, `killed PIDS` or
- * `left PIDS`. POSIX sh, tr and grep, Linux's /proc; one line, for any login shell.
- */
-const REAP_SCRIPT = [
-  'n=$1; g=$2',
-  'has() { tr "\\000" "\\n" 2>/dev/null < "/proc/$1/environ" | grep -qx "HUBOPS_RUN=$n"; }',
-  'p=""; for d in /proc/[0-9]*; do q=${d#/proc/}; if has "$q"; then p="$p $q"; fi; done',
-  'if [ -z "$p" ]; then echo none; exit 0; fi',
-  'if [ "$g" -gt 1 ] && has "$g"; then kill -TERM -- "-$g" 2>/dev/null; fi',
-  'kill -TERM $p 2>/dev/null',
-  'i=0; left=$p; while [ -n "$left" ] && [ $i -lt 2 ]; do sleep 1; i=$((i+1)); still=""; for q in $left; do if has "$q"; then still="$still $q"; fi; done; left=$still; done',
-  'if [ -z "$left" ]; then echo "stopped$p"; exit 0; fi',
-  'kill -KILL $left 2>/dev/null; sleep 1',
-  'still=""; for q in $left; do if has "$q"; then still="$still $q"; fi; done',
-  'if [ -n "$still" ]; then echo "left$still"; else echo "killed$p"; fi',
-].join('; ');
+/** Runs the stop script for `mark` (and process group `pgid`) on the connection; its output, or why it could not run. */
+function execStopScript(client: SshClient, mark: string, pgid: number | undefined): Promise<string | Error> {
+  return new Promise((resolve) => {
+    try {
+      client.exec(`exec sh -c ${shellQuote(STOP_MARKED_SCRIPT)} sh ${mark} ${pgid ?? 0}`, (err, ch) => {
+        if (err) return resolve(err);
+        let text = '';
+        ch.on('data', (b: Buffer) => (text += b.toString()));
+        ch.stderr.resume();
+        ch.on('error', () => {});
+        ch.on('close', () => resolve(text));
+        ch.end();
+      });
+    } catch (err) {
+      resolve(err as Error);
+    }
+  });
+}
 
 function oneLine(command: string): string {
   const line = command.replace(/\s+/g, ' ').trim();

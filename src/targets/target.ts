@@ -1,4 +1,5 @@
 import type { Duplex } from 'node:stream';
+import type { StopAnswer } from './stop-marked.js';
 
 /** What a command run on a target gave back. */
 export interface RunResult {
@@ -20,6 +21,12 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** How many last lines to keep in `tail` (default 200). */
   tailLines?: number;
+  /**
+   * Hex (8–64 digits) put in the command's environment as HUBOPS_RUN, so that what is left of it
+   * can be found and stopped later (stopMarked), even by another hubops after this one died.
+   * Default: a random one.
+   */
+  mark?: string;
 }
 
 export type ConnectionState =
@@ -45,6 +52,8 @@ export interface Target {
   onState(listener: (s: ConnectionState) => void): () => void;
   /** What the target did on its own (an SSH target stopping a command a dropped link cut off), in words. */
   onNotice?(listener: (text: string) => void): () => void;
+  /** Stops the processes still carrying `mark` (RunOptions.mark) on the target: TERM, then KILL. */
+  stopMarked?(mark: string): Promise<StopAnswer>;
   close(): Promise<void>;
 }
 

@@ -191,6 +191,29 @@ describe('hubops release on real parts', () => {
     expect(readFileSync(join(server, 'VERSION'), 'utf8')).toBe('1.0.0');
   }, 150_000);
 
+  it('hubops killed during the deploy: the deploy goes on on the host, and --resume stops it before rolling back', async () => {
+    await settle();
+    const { dir, server } = project();
+    const mark = `${process.pid}${Date.now() % 100000}`;
+    const cfg = join(dir, 'hubops.yaml');
+    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace(/deploy: ".*"/, `deploy: "printf %s {{version}} > ${server}/VERSION && echo deploying && sleep 5${mark} && touch ${server}/deploy-finished"`));
+    git(dir, 'commit', '-qam', 'chore: a slow deploy');
+    const sleeping = () => listPids().filter((p) => isAlive(p) && cmdlineOf(p).join(' ') === `sleep 5${mark}`);
+    const first = await hubops(dir, ['release', ...FLAGS], (l, kill) => {
+      if (l.includes('| deploying')) void waitFor(() => sleeping().length > 0, { what: 'the deploy sleeping on the host' }).then(kill);
+    });
+    expect(first.signal).toBe('SIGKILL');
+    // hubops is gone; its deploy is not.
+    expect(sleeping()).toHaveLength(1);
+    const second = await hubops(dir, ['release', '--resume', ...FLAGS]);
+    expect(second.out).toMatch(/the deploy command the last hubops died under was still running: stopped it \(TERM; pids [\d ]+\)/);
+    expect(second.out).toContain('rolled back to 1.0.0');
+    expect(second.out).toMatch(/verdict: Rolled-Back/);
+    expect(sleeping()).toEqual([]);
+    expect(existsSync(join(server, 'deploy-finished'))).toBe(false);
+    expect(readFileSync(join(server, 'VERSION'), 'utf8')).toBe('1.0.0');
+  }, 150_000);
+
   it('kill -9 mid-window, then --resume continues with the samples already taken', async () => {
     await settle();
     const { dir, server } = project();

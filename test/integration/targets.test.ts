@@ -73,6 +73,29 @@ describe.each([
   ['local', () => new LocalTarget() as Target],
   ['ssh', () => pooled() as Target],
 ])('%s target', (_name, make) => {
+  it('stopMarked stops what a marked run left running, and only that', async () => {
+    const t = make();
+    if (t instanceof LocalTarget) extraTargets.push(t);
+    const mark = randomBytes(8).toString('hex');
+    const tag = `${process.pid}${Date.now() % 100000}`;
+    const sleeping = (arg: string) => listPids().filter((p) => isAlive(p) && cmdlineOf(p).join(' ') === `sleep ${arg}`);
+    // What a hubops that died under it would leave: a process of the run, still going.
+    const r = await t.run(`(sleep 6${tag} >/dev/null 2>&1 &); echo started`, { mark });
+    expect(r.tail).toEqual(['started']);
+    // And one that is not the run's: left alone.
+    const other = await t.run(`(sleep 7${tag} >/dev/null 2>&1 &); echo started`);
+    expect(other.code).toBe(0);
+    await waitFor(() => sleeping(`6${tag}`).length === 1 && sleeping(`7${tag}`).length === 1, { what: 'both sleeps' });
+    const stopped = await t.stopMarked!(mark);
+    expect(stopped.outcome).toBe('stopped');
+    expect(stopped.pids).toHaveLength(1);
+    expect(sleeping(`6${tag}`)).toEqual([]);
+    expect(sleeping(`7${tag}`)).toHaveLength(1);
+    expect((await t.stopMarked!(mark)).outcome).toBe('none');
+    await expect(t.stopMarked!('x; rm -rf /')).rejects.toThrow(/invalid run mark/);
+    for (const p of sleeping(`7${tag}`)) process.kill(p, 'SIGKILL');
+  });
+
   it('runs a command: lines from both streams, exit code', async () => {
     const t = make();
     if (t instanceof LocalTarget) extraTargets.push(t);

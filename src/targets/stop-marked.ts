@@ -1,0 +1,49 @@
+// What is left of a command after the link to its host dropped, or after hubops itself died: found
+// by the mark every run carries in its environment (HUBOPS_RUN=<mark>), and stopped.
+
+/**
+ * Stops what is left of a run ($1: its nonce, $2: its process group or 0): the processes whose
+ * environment holds HUBOPS_RUN=$1, and the group while its leader does. TERM; after up to 2 s KILL
+ * those still there (checked again by their mark). Prints `none`, `stopped PIDS`, `killed PIDS` or
+ * `left PIDS`. POSIX sh, tr and grep, Linux's /proc; one line, for any login shell.
+ */
+export const STOP_MARKED_SCRIPT = [
+  'n=$1; g=$2',
+  'has() { tr "\\000" "\\n" 2>/dev/null < "/proc/$1/environ" | grep -qx "HUBOPS_RUN=$n"; }',
+  'p=""; for d in /proc/[0-9]*; do q=${d#/proc/}; if has "$q"; then p="$p $q"; fi; done',
+  'if [ -z "$p" ]; then echo none; exit 0; fi',
+  'if [ "$g" -gt 1 ] && has "$g"; then kill -TERM -- "-$g" 2>/dev/null; fi',
+  'kill -TERM $p 2>/dev/null',
+  'i=0; left=$p; while [ -n "$left" ] && [ $i -lt 2 ]; do sleep 1; i=$((i+1)); still=""; for q in $left; do if has "$q"; then still="$still $q"; fi; done; left=$still; done',
+  'if [ -z "$left" ]; then echo "stopped$p"; exit 0; fi',
+  'kill -KILL $left 2>/dev/null; sleep 1',
+  'still=""; for q in $left; do if has "$q"; then still="$still $q"; fi; done',
+  'if [ -n "$still" ]; then echo "left$still"; else echo "killed$p"; fi',
+].join('; ');
+
+/** What a run mark may be: it is put into a shell command line unquoted. */
+export const MARK_RE = /^[0-9a-f]{8,64}$/;
+
+export type StopAnswer = { outcome: 'none' | 'stopped' | 'killed' | 'left'; pids: number[] };
+
+/** The script's answer, or undefined when it did not give one (it could not run to the end). */
+export function parseStopAnswer(out: string): StopAnswer | undefined {
+  const m = /^(none|stopped|killed|left)((?: \d+)*)\s*$/m.exec(out);
+  if (!m) return undefined;
+  return { outcome: m[1] as StopAnswer['outcome'], pids: m[2]!.trim() === '' ? [] : m[2]!.trim().split(' ').map(Number) };
+}
+
+/** The answer in words, for `what` (e.g. "the deploy command"). */
+export function describeStop(what: string, a: StopAnswer): string {
+  const pids = a.pids.join(' ');
+  switch (a.outcome) {
+    case 'none':
+      return `${what} was no longer running`;
+    case 'stopped':
+      return `${what} was still running: stopped it (TERM; pids ${pids})`;
+    case 'killed':
+      return `${what} was still running: killed it (TERM, then KILL; pids ${pids})`;
+    case 'left':
+      return `${what} is still running and could not be stopped (pids ${pids}; another user's, or it ignores KILL): check the host`;
+  }
+}
