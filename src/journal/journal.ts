@@ -1,5 +1,5 @@
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, linkSync, mkdirSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type * as z from 'zod/mini';
 
 /**
@@ -196,10 +196,10 @@ const RELEASED = 'released\n';
  * (`<file>.lock`, `<file>.lock.1`, …) and the newest one says who holds it. Taking over from a dead
  * holder, or after a release, is creating the next generation, which only one process can do
  * (link fails if it exists); each lock is written whole to a file of its own and linked into place,
- * so none is ever seen half-written. Letting go is linking a `released` generation on top. The
- * newest generation is never removed, so a process whose listing was stale, and which linked a
- * generation below it, sees the newer one when it looks again, and backs off. The generations
- * below a holder's are then removed by it: at most two files stay.
+ * so none is ever seen half-written. Letting go is linking a `released` generation on top.
+ * Generations are never removed, so there is no gap: the newest is found by looking for each in
+ * turn (a stat each, exact even while others write, where a directory listing taken meanwhile may
+ * miss a new entry), and N+1 can only be made by one who saw N. A few small files per session stay.
  */
 export function acquireLock(file: string, me: Omit<LockInfo, 'at'>, now: () => Date = () => new Date(), isAlive: (pid: number, start?: number) => boolean = holderAlive): LockResult {
   mkdirSync(dirname(file), { recursive: true });
@@ -207,10 +207,10 @@ export function acquireLock(file: string, me: Omit<LockInfo, 'at'>, now: () => D
   const mine = JSON.stringify({ ...me, ...(start !== undefined ? { start } : {}), at: now().toISOString() } satisfies LockInfo);
   let held: LockInfo | undefined;
   for (let attempt = 0; attempt < 5; attempt++) {
-    const top = lockGenerations(file).at(-1);
+    const top = newestGeneration(file);
     if (top !== undefined) {
       const seen = readLock(lockPath(file, top));
-      if (seen === undefined) continue; // no longer the newest: look again
+      if (seen === undefined) continue; // removed by hand meanwhile: look again
       if (seen !== RELEASED) {
         held = parseLock(seen);
         // Unreadable: not written by this version (ours appear whole), so its holder is unknown: stale.
@@ -219,19 +219,13 @@ export function acquireLock(file: string, me: Omit<LockInfo, 'at'>, now: () => D
     }
     const g = top === undefined ? 0 : top + 1;
     const path = lockPath(file, g);
-    if (!linkLock(path, mine)) continue; // another process made it first
-    if (lockGenerations(file).at(-1) !== g) {
-      // Our listing was stale: a newer generation is there, so ours means nothing. Look again.
-      if (readLock(path) === mine) unlinkQuietly(path);
-      continue;
-    }
-    for (const lower of lockGenerations(file)) if (lower < g) unlinkQuietly(lockPath(file, lower));
+    if (!linkLock(path, mine)) continue; // another process made it first: look again
     return {
       ok: true,
       release: () => {
         // Only our own lock, compared whole (pids are reused), and only while it is the newest.
-        if (readLock(path) !== mine || lockGenerations(file).at(-1) !== g) return;
-        if (linkLock(lockPath(file, g + 1), RELEASED)) unlinkQuietly(path);
+        if (readLock(path) !== mine || newestGeneration(file) !== g) return;
+        linkLock(lockPath(file, g + 1), RELEASED);
       },
     };
   }
@@ -243,7 +237,7 @@ export function acquireLock(file: string, me: Omit<LockInfo, 'at'>, now: () => D
  * does (never taken, or released).
  */
 export function lockHolder(file: string): LockInfo | undefined {
-  const top = lockGenerations(file).at(-1);
+  const top = newestGeneration(file);
   if (top === undefined) return undefined;
   const text = readLock(lockPath(file, top));
   return text === undefined || text === RELEASED ? undefined : parseLock(text);
@@ -253,23 +247,12 @@ function lockPath(file: string, generation: number): string {
   return generation === 0 ? `${file}.lock` : `${file}.lock.${generation}`;
 }
 
-/** The lock's generations on disk, oldest first. */
-function lockGenerations(file: string): number[] {
-  const prefix = `${basename(file)}.lock`;
-  let names: string[];
-  try {
-    names = readdirSync(dirname(file));
-  } catch {
-    return [];
-  }
-  const out: number[] = [];
-  for (const name of names) {
-    if (!name.startsWith(prefix)) continue;
-    const rest = name.slice(prefix.length);
-    if (rest === '') out.push(0);
-    else if (/^\.[1-9]\d{0,14}$/.test(rest)) out.push(Number(rest.slice(1)));
-  }
-  return out.sort((a, b) => a - b);
+/** The newest generation of the lock (they have no gaps), or undefined when there is none. */
+function newestGeneration(file: string): number | undefined {
+  if (!existsSync(lockPath(file, 0))) return undefined;
+  let g = 0;
+  while (existsSync(lockPath(file, g + 1))) g++;
+  return g;
 }
 
 function readLock(lock: string): string | undefined {
@@ -278,14 +261,6 @@ function readLock(lock: string): string | undefined {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
-  }
-}
-
-function unlinkQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    /* gone already */
   }
 }
 

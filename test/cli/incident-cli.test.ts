@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
+import { lockHolder } from '../../src/journal/journal.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const bin = join(root, 'bin', 'hubops');
@@ -35,7 +36,8 @@ describe('hubops incident', () => {
     const [first] = readFileSync(join(dir, '.hubops', 'incidents', `${id}.jsonl`), 'utf8').trim().split('\n');
     expect(JSON.parse(first!)).toMatchObject({ type: 'declared', sev: 1, title: 'API down: 502s', symptom: 'checkout fails', service: 'api', env: 'prod' });
     // The lock is let go once printed: the console can take it.
-    expect(existsSync(join(dir, '.hubops', 'incidents', `${id}.jsonl.lock`))).toBe(false);
+    expect(existsSync(join(dir, '.hubops', 'incidents', `${id}.jsonl.lock`))).toBe(true);
+    expect(lockHolder(join(dir, '.hubops', 'incidents', `${id}.jsonl`))).toBeUndefined();
 
     const r = hubops(['incident'], dir);
     expect(r.code).toBe(0);

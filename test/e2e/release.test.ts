@@ -73,6 +73,18 @@ async function settle(): Promise<void> {
 
 const reports = releaseReports;
 
+/**
+ * Makes the project's deploy write the version, say `deploying`, then take its time (a sleep with a
+ * mark of its own, to find it on the host); returns the pids of that sleep, alive now.
+ */
+function slowDeploy(dir: string, server: string): () => number[] {
+  const mark = `${process.pid}${Date.now() % 100000}`;
+  const cfg = join(dir, 'hubops.yaml');
+  writeFileSync(cfg, readFileSync(cfg, 'utf8').replace(/deploy: ".*"/, `deploy: "printf %s {{version}} > ${server}/VERSION && echo deploying && sleep 4${mark} && touch ${server}/deploy-finished"`));
+  git(dir, 'commit', '-qam', 'chore: a slow deploy');
+  return () => listPids().filter((p) => isAlive(p) && cmdlineOf(p).join(' ') === `sleep 4${mark}`);
+}
+
 describe('hubops release on real parts', () => {
   it('a clean release: Released, tagged, changelog promoted, report written', async () => {
     await settle();
@@ -163,12 +175,7 @@ describe('hubops release on real parts', () => {
   it('the SSH link drops during the deploy: the release waits for it, the deploy left running on the host is stopped, then the rollback runs', async () => {
     await settle();
     const { dir, server } = project();
-    // A deploy that writes the version, then takes its time (a mark of its own, to find it on the host).
-    const mark = `${process.pid}${Date.now() % 100000}`;
-    const cfg = join(dir, 'hubops.yaml');
-    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace(/deploy: ".*"/, `deploy: "printf %s {{version}} > ${server}/VERSION && echo deploying && sleep 4${mark} && touch ${server}/deploy-finished"`));
-    git(dir, 'commit', '-qam', 'chore: a slow deploy');
-    const sleeping = () => listPids().filter((p) => isAlive(p) && cmdlineOf(p).join(' ') === `sleep 4${mark}`);
+    const sleeping = slowDeploy(dir, server);
     let dropped = false;
     const r = await hubops(dir, ['release', ...FLAGS], (l) => {
       if (!dropped && l.includes('| deploying')) {
@@ -194,11 +201,7 @@ describe('hubops release on real parts', () => {
   it('hubops killed during the deploy: the deploy goes on on the host, and --resume stops it before rolling back', async () => {
     await settle();
     const { dir, server } = project();
-    const mark = `${process.pid}${Date.now() % 100000}`;
-    const cfg = join(dir, 'hubops.yaml');
-    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace(/deploy: ".*"/, `deploy: "printf %s {{version}} > ${server}/VERSION && echo deploying && sleep 5${mark} && touch ${server}/deploy-finished"`));
-    git(dir, 'commit', '-qam', 'chore: a slow deploy');
-    const sleeping = () => listPids().filter((p) => isAlive(p) && cmdlineOf(p).join(' ') === `sleep 5${mark}`);
+    const sleeping = slowDeploy(dir, server);
     const first = await hubops(dir, ['release', ...FLAGS], (l, kill) => {
       if (l.includes('| deploying')) void waitFor(() => sleeping().length > 0, { what: 'the deploy sleeping on the host' }).then(kill);
     });
