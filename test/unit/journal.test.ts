@@ -135,7 +135,10 @@ describe('journal', () => {
         while (Date.now() < at) {}
         const got = acquireLock(${JSON.stringify(file)}, { pid: process.pid, host: hostname(), user: 'taker' });
         process.stdout.write(r + ' ' + (got.ok ? 'ok' : 'held') + '\\n');
-      }`;
+      }
+      // Alive until killed: a winner that exited would leave a stale lock, rightly taken over by a
+      // slower taker of the same round.
+      setInterval(() => {}, 60_000);`;
     const out: string[][] = Array.from({ length: ROUNDS }, () => []);
     const takers = Array.from({ length: TAKERS }, () => {
       const child = spawn(process.execPath, ['--input-type=module', '-e', src], { stdio: ['ignore', 'pipe', 'inherit'] });
