@@ -4,8 +4,7 @@
  * ask for. Every change goes through `IncidentSession.record` (fsynced) before the screen shows it
  * as done. No React here: the screen subscribes to snapshots.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { displayPath } from '../../src/config/load.js';
 import type { Environment } from '../../src/config/schema.js';
@@ -880,5 +879,3 @@ export class IncidentController {
     this.session = undefined;
   }
 }
-
-/** Who holds an incident journal's lock, when a live process on this host (or another host) does. */

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { acquireLock, holderAlive, JournalFollower, JournalWriter, lockHolder, readJournal, type JournalProblem, type LockInfo } from '../journal/journal.js';
+import { acquireLock, holderAlive, JournalFollower, JournalWriter, lockHolder, readJournal, stillHeld, type JournalProblem, type LockInfo } from '../journal/journal.js';
 import { slugify } from './clock.js';
 import { incidentEventSchema, type IncidentEvent, type NewIncidentEvent, type Sev } from './events.js';
 import { incidentReducer, replayIncident, type IncidentState } from './state.js';
@@ -106,7 +106,7 @@ export class IncidentSession {
   leaderGone(isAlive: (pid: number, start?: number) => boolean = holderAlive): { last: LockInfo | undefined } | false {
     if (this.writer || this.watchOnly) return false;
     const held = lockHolder(this.file);
-    if (held && (held.host !== hostname() || isAlive(held.pid, held.start))) {
+    if (held && stillHeld(held, lockOwner(this.me).host, isAlive)) {
       this.holder = held;
       return false;
     }

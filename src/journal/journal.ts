@@ -214,7 +214,7 @@ export function acquireLock(file: string, me: Omit<LockInfo, 'at'>, now: () => D
       if (seen !== RELEASED) {
         held = parseLock(seen);
         // Unreadable: not written by this version (ours appear whole), so its holder is unknown: stale.
-        if (held !== undefined && (held.host !== me.host || isAlive(held.pid, held.start))) return { ok: false, heldBy: held };
+        if (held !== undefined && stillHeld(held, me.host, isAlive)) return { ok: false, heldBy: held };
       }
     }
     const g = top === undefined ? 0 : top + 1;
@@ -230,6 +230,14 @@ export function acquireLock(file: string, me: Omit<LockInfo, 'at'>, now: () => D
     };
   }
   return { ok: false, heldBy: held ?? { pid: 0, host: '?', user: '?', at: '' } };
+}
+
+/**
+ * Whether the holder of a lock, seen from `host`, still holds it: one on another host always does
+ * (its process cannot be checked from here); one on this host while its process lives.
+ */
+export function stillHeld(held: LockInfo, host: string, isAlive: (pid: number, start?: number) => boolean = holderAlive): boolean {
+  return held.host !== host || isAlive(held.pid, held.start);
 }
 
 /**

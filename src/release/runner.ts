@@ -378,7 +378,6 @@ const autoRollbackAnswerer: Answerer = {
   afterStop: async () => 'rollback',
 };
 
-/** Runs a deploy or rollback command: output streamed, a non-zero exit or `idleMs` of silence fails it. */
 /** The deploy or rollback command the journal says was started and never finished, if any. */
 function unfinishedCommand(events: readonly ReleaseEvent[]): Extract<ReleaseEvent, { type: 'command-started' }> | undefined {
   const last = [...events].reverse().find((e) => e.type === 'command-started' || e.type === 'command');
@@ -389,7 +388,7 @@ function unfinishedCommand(events: readonly ReleaseEvent[]): Extract<ReleaseEven
 async function stopLeftover(target: Target, cut: Extract<ReleaseEvent, { type: 'command-started' }>, say: (l: string) => void): Promise<string> {
   const what = `the ${cut.purpose} command the last hubops died under`;
   if (!target.stopMarked) return `${what} may still be running on ${target.id}: check it`;
-  await whenConnected(target, LINK_WAIT_MS, (s) => say(`waiting up to ${formatDuration(LINK_WAIT_MS)} for the link to ${target.id}${s.state === 'disconnected' ? ` (${s.error})` : ''}…`));
+  await waitForLink(target, say);
   let line: string;
   try {
     line = describeStop(what, await target.stopMarked(cut.mark));
@@ -403,11 +402,17 @@ async function stopLeftover(target: Target, cut: Extract<ReleaseEvent, { type: '
 /** How long a deploy or rollback command waits for a target's link to come back. */
 const LINK_WAIT_MS = 2 * 60_000;
 
+/** Waits up to LINK_WAIT_MS for a target whose link is down, saying so once. */
+function waitForLink(target: Target, say: (l: string) => void): Promise<boolean> {
+  return whenConnected(target, LINK_WAIT_MS, (s) => say(`waiting up to ${formatDuration(LINK_WAIT_MS)} for the link to ${target.id}${s.state === 'disconnected' ? ` (${s.error})` : ''}…`));
+}
+
+/** Runs a deploy or rollback command: output streamed, a non-zero exit or `idleMs` of silence fails it. */
 async function runCommand(j: ReleaseJournal, target: Target, purpose: 'deploy' | 'rollback', command: string, idleMs: number, say: (l: string) => void): Promise<{ ok: boolean; why: string }> {
   // A link that is down (or was just cut under the deploy) is waited for: the command cannot run
   // without it, and the target stops a command cut off by the drop before it runs this one. The
   // idle timeout starts after that wait.
-  await whenConnected(target, LINK_WAIT_MS, (s) => say(`waiting up to ${formatDuration(LINK_WAIT_MS)} for the link to ${target.id}${s.state === 'disconnected' ? ` (${s.error})` : ''}…`));
+  await waitForLink(target, say);
   const ac = new AbortController();
   let idle = setTimeout(() => ac.abort(), idleMs);
   let idleFired = false;

@@ -13,7 +13,6 @@
 
 import { crypto } from '../util/on-first-use.js';
 
-
 export interface KnownHostEntry {
   /** 1-based line number in the file. */
   line: number;

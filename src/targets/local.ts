@@ -6,8 +6,7 @@ import type { Duplex } from 'node:stream';
 import type { ConnectionState, RunOptions, RunResult, Target } from './target.js';
 import { OutputCollector, timedOutMessage } from './output.js';
 import { childProcesses } from '../util/on-first-use.js';
-import { MARK_RE, parseStopAnswer, STOP_MARKED_SCRIPT, type StopAnswer } from './stop-marked.js';
-
+import { badMark, STOP_MARKED_SCRIPT, stopAnswer, type StopAnswer } from './stop-marked.js';
 
 /** After SIGTERM to a command's process group, how long before SIGKILL. */
 export const KILL_GRACE_MS = 2_000;
@@ -29,14 +28,13 @@ export class LocalTarget implements Target {
 
   /** Stops what is left of an earlier run given `mark` (see Target.stopMarked). */
   async stopMarked(mark: string): Promise<StopAnswer> {
-    if (!MARK_RE.test(mark)) throw new Error(`invalid run mark ${JSON.stringify(mark)}`);
-    const out = await new Promise<string>((resolve, reject) => {
-      const child = childProcesses().execFile('sh', ['-c', STOP_MARKED_SCRIPT, 'sh', mark, '0'], { timeout: 30_000 }, (err, stdout) => (err && !stdout ? reject(err) : resolve(stdout)));
+    const bad = badMark(mark);
+    if (bad) throw new Error(bad);
+    const out = await new Promise<string | Error>((resolve) => {
+      const child = childProcesses().execFile('sh', ['-c', STOP_MARKED_SCRIPT, 'sh', mark, '0'], { timeout: 30_000 }, (err, stdout) => resolve(err && !stdout ? err : stdout));
       child.stdin?.end();
     });
-    const answer = parseStopAnswer(out);
-    if (!answer) throw new Error(`could not look for the command here: unexpected answer ${JSON.stringify(out.trim().slice(0, 80))}`);
-    return answer;
+    return stopAnswer(out, this.id);
   }
 
   run(command: string, opts: RunOptions = {}): Promise<RunResult> {
@@ -44,6 +42,8 @@ export class LocalTarget implements Target {
     const collector = new OutputCollector(opts.onLine, opts.tailLines);
     if (this.closed) return Promise.resolve(notRun(collector, started, 'target closed'));
     if (opts.signal?.aborted) return Promise.resolve(notRun(collector, started, 'aborted'));
+    const bad = opts.mark === undefined ? undefined : badMark(opts.mark);
+    if (bad) return Promise.resolve(notRun(collector, started, bad));
 
     return new Promise<RunResult>((resolve) => {
       let child: ChildProcess;
@@ -51,7 +51,7 @@ export class LocalTarget implements Target {
         // Its own process group (detached → setsid), so a timeout or an abort kills everything
         // the command started, not only the shell.
         // The mark lets what is left of it be found if hubops dies under it (stopMarked).
-        const env = opts.mark !== undefined && MARK_RE.test(opts.mark) ? { ...process.env, HUBOPS_RUN: opts.mark } : process.env;
+        const env = opts.mark !== undefined ? { ...process.env, HUBOPS_RUN: opts.mark } : process.env;
         child = childProcesses().spawn('sh', ['-c', command], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env });
       } catch (err) {
         resolve(notRun(collector, started, `could not start sh: ${(err as Error).message}`));

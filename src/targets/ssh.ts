@@ -21,11 +21,11 @@ import {
   parseKnownHosts,
   type KnownHostEntry,
 } from './known-hosts.js';
-import { shellQuote } from './shell.js';
-import { describeStop, MARK_RE, parseStopAnswer, STOP_MARKED_SCRIPT, type StopAnswer } from './stop-marked.js';
-import { crypto } from '../util/on-first-use.js';
 import { OutputCollector, timedOutMessage } from './output.js';
+import { shellQuote } from './shell.js';
+import { badMark, describeStop, STOP_MARKED_SCRIPT, stopAnswer, type StopAnswer } from './stop-marked.js';
 import type { ConnectionState, RunOptions, RunResult, Target } from './target.js';
+import { crypto } from '../util/on-first-use.js';
 
 
 export interface SshOptions {
@@ -432,11 +432,12 @@ export class SshTarget implements Target {
 
   private async reapOrphans(client: SshClient): Promise<void> {
     for (const [nonce, run] of [...this.orphans]) {
-      const out = await execStopScript(client, nonce, run.pgid);
-      const answer = typeof out === 'string' ? parseStopAnswer(out) : undefined;
-      if (!answer) {
+      let answer: StopAnswer;
+      try {
+        answer = stopAnswer(await execStopScript(client, nonce, run.pgid), this.id);
+      } catch (err) {
         // Not done (a refused channel, a host that cannot fork, the link gone again): commands wait.
-        this.reapError = out instanceof Error ? out.message : `unexpected answer ${JSON.stringify(out.trim().slice(0, 80))}`;
+        this.reapError = (err as Error).message;
         continue;
       }
       this.orphans.delete(nonce);
@@ -451,13 +452,11 @@ export class SshTarget implements Target {
    * under it, its processes go on on the host. Waits for the link like run() does.
    */
   async stopMarked(mark: string): Promise<StopAnswer> {
-    if (!MARK_RE.test(mark)) throw new Error(`invalid run mark ${JSON.stringify(mark)}`);
+    const bad = badMark(mark);
+    if (bad) throw new Error(bad);
     const client = await this.waitReady();
     while (this.reaping) await this.reaping;
-    const out = await execStopScript(client, mark, undefined);
-    const answer = typeof out === 'string' ? parseStopAnswer(out) : undefined;
-    if (!answer) throw new Error(`could not look for the command on ${this.id}: ${out instanceof Error ? out.message : `unexpected answer ${JSON.stringify(out.trim().slice(0, 80))}`}`);
-    return answer;
+    return stopAnswer(await execStopScript(client, mark, undefined), this.id);
   }
 
   private acquireSession(): Promise<void> {
@@ -493,7 +492,7 @@ export class SshTarget implements Target {
    */
   run(command: string, opts: RunOptions = {}): Promise<RunResult> {
     const started = Date.now();
-    const nonce = opts.mark !== undefined && MARK_RE.test(opts.mark) ? opts.mark : crypto().randomBytes(8).toString('hex');
+    const nonce = opts.mark ?? crypto().randomBytes(8).toString('hex');
     const announce = `hubops-run ${nonce} `;
     let remotePid: number | undefined;
     let onRemotePid: ((pid: number) => void) | undefined;
@@ -509,6 +508,8 @@ export class SshTarget implements Target {
       `exec sh -c ${shellQuote(`HUBOPS_RUN=$1; export HUBOPS_RUN; printf 'hubops-run %s %s\n' "$1" "$$" >&2; exec sh -c "$2"`)} sh ${nonce} ${shellQuote(command)}`;
     if (this.closed) return Promise.resolve(notRun(collector, started, 'target closed'));
     if (opts.signal?.aborted) return Promise.resolve(notRun(collector, started, 'aborted'));
+    const bad = badMark(nonce);
+    if (bad) return Promise.resolve(notRun(collector, started, bad));
 
     return new Promise<RunResult>((resolve) => {
       let settled = false;
@@ -856,7 +857,6 @@ function signalChannel(ch: ClientChannel, name: string): void {
   }
 }
 
-/** `kill -- -PGID` on a channel of its own (outside the session limit: sshd allows 10, we use 8). */
 /** Runs the stop script for `mark` (and process group `pgid`) on the connection; its output, or why it could not run. */
 function execStopScript(client: SshClient, mark: string, pgid: number | undefined): Promise<string | Error> {
   return new Promise((resolve) => {
@@ -881,6 +881,7 @@ function oneLine(command: string): string {
   return line.length > 60 ? `${line.slice(0, 59)}…` : line;
 }
 
+/** `kill -- -PGID` on a channel of its own (outside the session limit: sshd allows 10, we use 8). */
 function killRemoteGroup(client: SshClient, pgid: number, sig: 'TERM' | 'KILL'): void {
   const cmd = `exec sh -c 'kill -s ${sig} -- -"$1" 2>/dev/null || kill -s ${sig} "$1" 2>/dev/null; exit 0' sh ${pgid}`;
   try {

@@ -24,12 +24,20 @@ export const STOP_MARKED_SCRIPT = [
 /** What a run mark may be: it is put into a shell command line unquoted. */
 export const MARK_RE = /^[0-9a-f]{8,64}$/;
 
+/** Why `mark` cannot be a run mark, or undefined when it can. */
+export function badMark(mark: string): string | undefined {
+  return MARK_RE.test(mark) ? undefined : `invalid run mark ${JSON.stringify(mark)} (8 to 64 hex digits)`;
+}
+
 export type StopAnswer = { outcome: 'none' | 'stopped' | 'killed' | 'left'; pids: number[] };
 
-/** The script's answer, or undefined when it did not give one (it could not run to the end). */
-export function parseStopAnswer(out: string): StopAnswer | undefined {
-  const m = /^(none|stopped|killed|left)((?: \d+)*)\s*$/m.exec(out);
-  if (!m) return undefined;
+/**
+ * The script's answer, from its output (or from why it could not be run at all). Throws, saying
+ * why, when there is none: it did not run to the end on `where`.
+ */
+export function stopAnswer(out: string | Error, where: string): StopAnswer {
+  const m = typeof out === 'string' ? /^(none|stopped|killed|left)((?: \d+)*)\s*$/m.exec(out) : null;
+  if (!m) throw new Error(`could not look for the command on ${where}: ${out instanceof Error ? out.message : `unexpected answer ${JSON.stringify(out.trim().slice(0, 80))}`}`);
   return { outcome: m[1] as StopAnswer['outcome'], pids: m[2]!.trim() === '' ? [] : m[2]!.trim().split(' ').map(Number) };
 }
 

@@ -93,6 +93,8 @@ describe.each([
     expect(sleeping(`7${tag}`)).toHaveLength(1);
     expect((await t.stopMarked!(mark)).outcome).toBe('none');
     await expect(t.stopMarked!('x; rm -rf /')).rejects.toThrow(/invalid run mark/);
+    // A mark goes into a command line: one that is not hex is refused, never run with.
+    expect((await t.run('echo never', { mark: 'x; touch /tmp/pwned' })).error).toMatch(/invalid run mark/);
     for (const p of sleeping(`7${tag}`)) process.kill(p, 'SIGKILL');
   });
 
