@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../fixtures/procs.js';
 import { startTmux, type TmuxSession } from '../fixtures/tmux.js';
+import { addNote, closeTimeline, openTimeline, quitWithIncidentOpen } from '../support/console-keys.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const bin = join(root, 'bin', 'hubops');
@@ -47,21 +48,12 @@ describe('an incident declared in another terminal', () => {
     sessions.push(again);
     screen = await again.waitForText(/resumed \d{4}-\d\d-\d\d-search-slow \(SEV2, triage\)/, 15_000);
     expect(screen).not.toContain('read-only');
-    await again.sendKeys('n');
-    await again.waitForText('Note');
-    await again.sendText('seen from the console');
-    await again.sendKeys('Enter');
-    await again.waitForNoText('Add a note to the timeline');
-    await again.sendKeys('t');
-    screen = await again.waitForText(/Timeline — \d+ events/);
+    await addNote(again, 'seen from the console');
+    screen = await openTimeline(again);
     expect(screen).toContain('seen from the console');
     expect(screen).toContain('SEV2 declared: Search slow');
-    await again.sendKeys('Escape');
-    await again.waitForNoText('Timeline —');
-    await again.sendKeys('q');
-    await again.waitForText('Quit hubops while the incident is open?');
-    await again.sendKeys('y', 'Enter');
-    expect(await again.waitForExit(10_000)).toBe(0);
+    await closeTimeline(again);
+    expect(await quitWithIncidentOpen(again)).toBe(0);
   }, 60_000);
 
   it('the console leading it is killed: the one watching says so, and L makes it the writer', async () => {
@@ -84,37 +76,24 @@ describe('an incident declared in another terminal', () => {
     expect(await watcher.capture()).not.toContain('you lead');
 
     // What it records reaches the watcher; then its console is killed mid-incident.
-    await lead.sendKeys('n');
-    await lead.waitForText('Note');
-    await lead.sendText('noted by the first lead');
-    await lead.sendKeys('Enter');
-    await lead.waitForNoText('Add a note to the timeline');
+    await addNote(lead, 'noted by the first lead');
     process.kill(leadPid, 'SIGKILL');
     screen = await watcher.waitForText(`console (pid ${leadPid}) stopped — L to lead it`, 10_000);
 
     await watcher.sendKeys('L');
     screen = await watcher.waitForText(/you lead \d{4}-\d\d-\d\d-checkout-down now/, 10_000);
     expect(screen).not.toContain('read-only');
-    await watcher.sendKeys('n');
-    await watcher.waitForText('Note');
-    await watcher.sendText('noted by the second lead');
-    await watcher.sendKeys('Enter');
-    await watcher.waitForNoText('Add a note to the timeline');
-    await watcher.sendKeys('t');
-    screen = await watcher.waitForText(/Timeline — \d+ events/);
+    await addNote(watcher, 'noted by the second lead');
+    screen = await openTimeline(watcher);
     expect(screen).toContain('noted by the first lead');
     expect(screen).toContain('took the lead from');
     expect(screen).toContain('noted by the second lead');
-    await watcher.sendKeys('Escape');
-    await watcher.waitForNoText('Timeline —');
+    await closeTimeline(watcher);
 
     // The journal holds every event once, in order, from both leads.
     const shown = spawnHubops(['incident', '--plain', '--readonly']);
     expect(shown.status, shown.stderr).toBe(0);
     expect(shown.stdout).toMatch(new RegExp(`noted by the first lead[\\s\\S]*took the lead from \\S+ \\(pid ${leadPid}\\), whose console had stopped[\\s\\S]*noted by the second lead`));
-    await watcher.sendKeys('q');
-    await watcher.waitForText('Quit hubops while the incident is open?');
-    await watcher.sendKeys('y', 'Enter');
-    expect(await watcher.waitForExit(10_000)).toBe(0);
+    expect(await quitWithIncidentOpen(watcher)).toBe(0);
   }, 90_000);
 });

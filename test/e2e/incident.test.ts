@@ -10,6 +10,7 @@ import { pidAlive } from '../../src/journal/journal.js';
 import { tempDir, type TempDir } from '../fixtures/procs.js';
 import { startSshd, type Sshd } from '../fixtures/sshd.js';
 import { startTmux, type TmuxSession } from '../fixtures/tmux.js';
+import { closeTimeline, openTimeline, quitWithIncidentOpen } from '../support/console-keys.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const bin = join(root, 'bin', 'hubops');
@@ -232,15 +233,10 @@ describe('incident mode in a real terminal, over SSH', () => {
     s = await console_();
     screen = await s.waitForText(/resumed \d{4}-\d\d-\d\d-search-slow \(SEV2, investigate\)/);
     expect(screen).toMatch(/SEV2 Search slow · \d\d:\d\d · respond in 3h5\dm · investigate/);
-    await s.sendKeys('t');
-    screen = await s.waitForText('Timeline — 5 events');
+    screen = await openTimeline(s, 'Timeline — 5 events');
     for (const line of ['SEV2 declared: Search slow', 'p99 at 4s since 03:10', 'phase triage → investigate', 'runbook opened: Checkout down', 'step done: Read the api logs.']) expect(screen).toContain(line);
     // Still the writer: q asks first, and says the incident stays open.
-    await s.sendKeys('Escape');
-    await s.waitForNoText('Timeline —');
-    await s.sendKeys('q');
-    await s.waitForText('Quit hubops while the incident is open?');
-    await s.sendKeys('y', 'Enter');
-    expect(await s.waitForExit(10_000)).toBe(0);
+    await closeTimeline(s);
+    expect(await quitWithIncidentOpen(s)).toBe(0);
   }, 60_000);
 });

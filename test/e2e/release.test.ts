@@ -85,6 +85,16 @@ function slowDeploy(dir: string, server: string): () => number[] {
   return () => listPids().filter((p) => isAlive(p) && cmdlineOf(p).join(' ') === `sleep 4${mark}`);
 }
 
+/** Rolled back, cleanly, and the slow deploy did not go on behind the rollback's back. */
+function expectRolledBackAfterStop(out: string, server: string, sleeping: () => number[]): void {
+  expect(out).toContain('rolled back to 1.0.0');
+  expect(out).not.toContain('SYSTEM STATE UNKNOWN');
+  expect(out).toMatch(/verdict: Rolled-Back/);
+  expect(sleeping()).toEqual([]);
+  expect(existsSync(join(server, 'deploy-finished'))).toBe(false);
+  expect(readFileSync(join(server, 'VERSION'), 'utf8')).toBe('1.0.0');
+}
+
 describe('hubops release on real parts', () => {
   it('a clean release: Released, tagged, changelog promoted, report written', async () => {
     await settle();
@@ -184,18 +194,11 @@ describe('hubops release on real parts', () => {
       }
     });
     expect(dropped).toBe(true);
-    if (process.env.SHOW_OUT) console.log(r.out);
     expect(r.out).toMatch(/deploy command connection lost while it ran; once the link is back, hubops stops what is left of it on the host/);
     expect(r.out).toMatch(/the command cut off when the link to ssh:\/\/\S+ dropped \(printf .*\) was still running: stopped it \(TERM; pids [\d ]+\)/);
     expect(r.out).toMatch(/waiting up to 2m for the link to ssh:\/\//);
-    expect(r.out).toContain('rolled back to 1.0.0');
-    expect(r.out).not.toContain('SYSTEM STATE UNKNOWN');
-    expect(r.out).toMatch(/verdict: Rolled-Back/);
     expect(r.code).toBe(1);
-    // The deploy did not go on behind the rollback's back.
-    expect(sleeping()).toEqual([]);
-    expect(existsSync(join(server, 'deploy-finished'))).toBe(false);
-    expect(readFileSync(join(server, 'VERSION'), 'utf8')).toBe('1.0.0');
+    expectRolledBackAfterStop(r.out, server, sleeping);
   }, 150_000);
 
   it('hubops killed during the deploy: the deploy goes on on the host, and --resume stops it before rolling back', async () => {
@@ -210,11 +213,7 @@ describe('hubops release on real parts', () => {
     expect(sleeping()).toHaveLength(1);
     const second = await hubops(dir, ['release', '--resume', ...FLAGS]);
     expect(second.out).toMatch(/the deploy command the last hubops died under was still running: stopped it \(TERM; pids [\d ]+\)/);
-    expect(second.out).toContain('rolled back to 1.0.0');
-    expect(second.out).toMatch(/verdict: Rolled-Back/);
-    expect(sleeping()).toEqual([]);
-    expect(existsSync(join(server, 'deploy-finished'))).toBe(false);
-    expect(readFileSync(join(server, 'VERSION'), 'utf8')).toBe('1.0.0');
+    expectRolledBackAfterStop(second.out, server, sleeping);
   }, 150_000);
 
   it('kill -9 mid-window, then --resume continues with the samples already taken', async () => {

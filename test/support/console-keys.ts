@@ -1,0 +1,32 @@
+// What a person types in the console for the common incident steps, in tmux, waiting for each
+// screen as they would.
+import type { TmuxSession } from '../fixtures/tmux.js';
+
+/** n, the text, Enter: a note on the timeline; waits for the form to close. */
+export async function addNote(s: TmuxSession, text: string): Promise<void> {
+  await s.sendKeys('n');
+  await s.waitForText('Note');
+  await s.sendText(text);
+  await s.sendKeys('Enter');
+  await s.waitForNoText('Add a note to the timeline');
+}
+
+/** t: the timeline panel; returns its screen. */
+export async function openTimeline(s: TmuxSession, title: string | RegExp = /Timeline — \d+ events/): Promise<string> {
+  await s.sendKeys('t');
+  return s.waitForText(title);
+}
+
+/** Esc: closes the timeline panel. */
+export async function closeTimeline(s: TmuxSession): Promise<void> {
+  await s.sendKeys('Escape');
+  await s.waitForNoText('Timeline —');
+}
+
+/** q, then y at the question asked while an incident is open; returns the exit status. */
+export async function quitWithIncidentOpen(s: TmuxSession): Promise<number> {
+  await s.sendKeys('q');
+  await s.waitForText('Quit hubops while the incident is open?');
+  await s.sendKeys('y', 'Enter');
+  return s.waitForExit(10_000);
+}
