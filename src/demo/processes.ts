@@ -4,33 +4,10 @@
 import { readFileSync } from 'node:fs';
 import type { ContainerRow, Emit, Source } from '../live/events.js';
 import { Poller } from '../live/poller.js';
+import { pidAlive, readProcStat } from '../util/proc-stat.js';
 
 /** Clock ticks per second for /proc times (USER_HZ): 100 on every Linux hubops runs on. */
 const CLK_TCK = 100;
-
-export interface ProcTimes {
-  /** utime + stime, in clock ticks. */
-  ticks: number;
-  /** Process state letter (R, S, D, Z, …). */
-  state: string;
-}
-
-/** /proc/<pid>/stat → CPU ticks used and state; undefined when the process is gone. */
-export function readProcTimes(pid: number): ProcTimes | undefined {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  // comm (field 2) may hold spaces and parentheses: the fields after it start after the last ')'.
-  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  // rest[0] is field 3 (state); utime and stime are fields 14 and 15.
-  const utime = Number(rest[11]);
-  const stime = Number(rest[12]);
-  if (!Number.isFinite(utime) || !Number.isFinite(stime)) return undefined;
-  return { ticks: utime + stime, state: rest[0] ?? '?' };
-}
 
 /** Resident memory from /proc/<pid>/status, in bytes; undefined when unknown. */
 export function readRssBytes(pid: number): number | undefined {
@@ -42,16 +19,7 @@ export function readRssBytes(pid: number): number | undefined {
   }
 }
 
-/** True when pid exists and is not a zombie. */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  const t = readProcTimes(pid);
-  return t !== undefined && t.state !== 'Z' && t.state !== 'X';
-}
+export { pidAlive };
 
 /** CPU % of one core per pid, from two successive samples (like `docker stats`). */
 export class CpuSampler {
@@ -59,7 +27,7 @@ export class CpuSampler {
 
   /** undefined for the first sample of a pid, or when /proc cannot be read. */
   sample(pid: number, now: number): number | undefined {
-    const t = readProcTimes(pid);
+    const t = readProcStat(pid);
     if (!t) {
       this.last.delete(pid);
       return undefined;

@@ -1,5 +1,8 @@
 import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, linkSync, mkdirSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { pidAlive, readProcStat } from '../util/proc-stat.js';
+
+export { pidAlive };
 import type * as z from 'zod/mini';
 
 /**
@@ -203,7 +206,7 @@ const RELEASED = 'released\n';
  */
 export function acquireLock(file: string, me: Omit<LockInfo, 'at'>, now: () => Date = () => new Date(), isAlive: (pid: number, start?: number) => boolean = holderAlive): LockResult {
   mkdirSync(dirname(file), { recursive: true });
-  const start = me.start ?? (me.pid === process.pid ? processStart(me.pid) : undefined);
+  const start = me.start ?? (me.pid === process.pid ? readProcStat(me.pid)?.startTicks : undefined);
   const mine = JSON.stringify({ ...me, ...(start !== undefined ? { start } : {}), at: now().toISOString() } satisfies LockInfo);
   let held: LockInfo | undefined;
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -316,38 +319,10 @@ function linkLock(lock: string, text: string): boolean {
   }
 }
 
-/** When process `pid` started, in clock ticks since boot (/proc/<pid>/stat field 22); undefined without /proc. */
-export function processStart(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const v = Number(fields[19]);
-    return Number.isFinite(v) ? v : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** The lock's holder is alive: its pid is, and (when the lock says) it is the same process. */
 export function holderAlive(pid: number, start?: number): boolean {
   if (!pidAlive(pid)) return false;
   if (start === undefined) return true;
-  const now = processStart(pid);
+  const now = readProcStat(pid)?.startTicks;
   return now === undefined || now === start;
-}
-
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  // A zombie (killed, not reaped yet: its parent died too, and init has not got to it) still
-  // answers kill(pid, 0) but holds nothing: its lock is stale.
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true;
-  }
 }

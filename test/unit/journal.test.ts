@@ -5,7 +5,8 @@ import { tmpdir, hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { build } from 'esbuild';
-import { acquireLock, holderAlive, JournalFollower, JournalWriter, lockHolder, pidAlive, processStart, readJournal } from '../../src/journal/journal.js';
+import { acquireLock, holderAlive, JournalFollower, JournalWriter, lockHolder, pidAlive, readJournal } from '../../src/journal/journal.js';
+import { readProcStat } from '../../src/util/proc-stat.js';
 import { waitFor } from '../fixtures/procs.js';
 
 const Event = z.object({ seq: z.number().int(), kind: z.string() });
@@ -110,7 +111,7 @@ describe('journal', () => {
     // A lock left by an earlier process that had our pid.
     writeFileSync(`${file}.lock`, JSON.stringify({ ...me, at: '2026-01-01T00:00:00.000Z', start: 1 }));
     expect(holderAlive(process.pid, 1)).toBe(false);
-    expect(holderAlive(process.pid, processStart(process.pid))).toBe(true);
+    expect(holderAlive(process.pid, readProcStat(process.pid)?.startTicks)).toBe(true);
     const r = acquireLock(file, { ...me, user: 'new' });
     expect(r.ok).toBe(true);
     expect(lockHolder(file)).toMatchObject({ user: 'new' });
