@@ -344,7 +344,7 @@ export class IncidentController {
     this.following = false;
     this.set({ state: session.state, readonly: false, leaderless: false, banner: undefined });
     const last = gone ? gone.last : undefined;
-    const from = last && last.pid > 0 ? ` from ${last.user}@${last.host} (pid ${last.pid}), whose console had stopped` : '';
+    const from = last && last.pid > 0 ? ` from ${last.user}@${last.host} (pid ${last.pid}, its console stopped)` : '';
     this.record({ type: 'note', text: `took the lead${from}` });
     // The last writer's last line, cut off as it died, is kept beside the journal, not in it.
     if (r.tornSetAside) this.say(`you lead ${session.state.id} now; the last writer's unfinished last line is in ${displayPath(r.tornSetAside)}`, true);

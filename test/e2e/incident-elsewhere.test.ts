@@ -93,7 +93,7 @@ describe('an incident declared in another terminal', () => {
     // The journal holds every event once, in order, from both leads.
     const shown = spawnHubops(['incident', '--plain', '--readonly']);
     expect(shown.status, shown.stderr).toBe(0);
-    expect(shown.stdout).toMatch(new RegExp(`noted by the first lead[\\s\\S]*took the lead from \\S+ \\(pid ${leadPid}\\), whose console had stopped[\\s\\S]*noted by the second lead`));
+    expect(shown.stdout).toMatch(new RegExp(`noted by the first lead[\\s\\S]*took the lead from \\S+ \\(pid ${leadPid}, its console stopped\\)[\\s\\S]*noted by the second lead`));
     expect(await quitWithIncidentOpen(watcher)).toBe(0);
   }, 90_000);
 });
