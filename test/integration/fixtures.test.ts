@@ -227,6 +227,25 @@ describe('tmux fixture', () => {
     expect(isAlive(panePid)).toBe(false);
   });
 
+  it('exitStatus is null until tmux has the status, never a 0 read as the pty closes', async () => {
+    // tmux marks a pane dead when its pty closes, which can come before it has reaped the command;
+    // reading then used to give 0. Polling without a pause across the moment each of twenty commands exits
+    // hits that window (the old fixture read 0 in most runs).
+    const statuses: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const t = await startTmux({ command: ['sh', '-c', 'sleep 0.2; exit 7'], cols: 40, rows: 5 });
+      try {
+        const deadline = Date.now() + 15_000;
+        let status: number | null = null;
+        while ((status = await t.exitStatus()) === null && Date.now() < deadline);
+        statuses.push(status ?? -1);
+      } finally {
+        await t.kill();
+      }
+    }
+    expect(statuses).toEqual(Array(20).fill(7));
+  });
+
   it('a single-element command is not parsed by a shell', async () => {
     const t = await startTmux({ command: ['/bin/echo'], cols: 40, rows: 5 });
     try {
