@@ -14,14 +14,16 @@ import { EDITABLE_FIELDS, renderUpdate, resolvedFields, updateFields, webhookHos
 import { incidentEventSchema, PHASES, type NewIncidentEvent, type Phase, type Role, type Sev } from '../../src/incident/events.js';
 import { humanDuration } from '../../src/incident/postmortem.js';
 import { IncidentSession, incidentsDir, listIncidents, whoAmI } from '../../src/incident/session.js';
-import { replayIncident, type IncidentState } from '../../src/incident/state.js';
-import { planStepRun, stepRanEvent, type StepRunPlan } from '../../src/incident/step-run.js';
+import { replayIncident, type IncidentState, type StepStarted } from '../../src/incident/state.js';
+import { planStepRun, stepRanEvent, stepStartedEvent, targetLabel, type StepRunPlan } from '../../src/incident/step-run.js';
 import type { VerifyResult } from '../../src/incident/verify.js';
 import { readJournal, type LockInfo } from '../../src/journal/journal.js';
 import type { LoadedRunbook } from '../../src/runbooks/load.js';
 import { rankRunbooks, type RankedRunbook } from '../../src/runbooks/suggest.js';
 import type { Step } from '../../src/runbooks/types.js';
+import { stopLeftover } from '../../src/targets/leftover.js';
 import type { Target } from '../../src/targets/target.js';
+import { crypto } from '../../src/util/on-first-use.js';
 import type { IncidentKeyState, IncidentOp } from './keys.js';
 
 export type { IncidentOp } from './keys.js';
@@ -144,6 +146,10 @@ export class IncidentController {
   private abort: AbortController | undefined;
   /** X was pressed while the step ran: its result says who stopped it. */
   private stopRequested = false;
+  /** Marks of the steps this console started or has settled: a step-started of ours is never taken as cut off. */
+  private readonly handledMarks = new Set<string>();
+  /** Stopping what is left of a step the last console died under: no step runs meanwhile. */
+  private settling = false;
   private runPromise: Promise<void> | undefined;
   private flaggedOverdueMinute = -1;
   private flaggedResponse = false;
@@ -239,6 +245,7 @@ export class IncidentController {
     const s = this.snap.state;
     const c = this.clock(now);
     if (!s || !c || s.status !== 'open' || this.snap.readonly) return;
+    void this.settleCutOffStep();
     const said: string[] = [];
     if (c.responseLeftMs !== undefined && c.responseLeftMs < 0 && !this.flaggedResponse) {
       this.flaggedResponse = true;
@@ -349,6 +356,56 @@ export class IncidentController {
     // The last writer's last line, cut off as it died, is kept beside the journal, not in it.
     if (r.tornSetAside) this.say(`you lead ${session.state.id} now; the last writer's unfinished last line is in ${displayPath(r.tornSetAside)}`, true);
     else this.say(`you lead ${session.state.id} now`);
+  }
+
+  /**
+   * A step the journal says was started and never ended, and not by this console: the console
+   * running it died (killed, crashed, its SSH session gone) and its command may still be running
+   * on the target, unseen and out of reach of X. As after a dropped link, what is left of it is
+   * stopped before anything else runs, and the step is recorded as cut off with what was found;
+   * it can be run again from the runbook. Only the console that leads the incident does this.
+   */
+  private async settleCutOffStep(): Promise<void> {
+    const cut = this.session?.state.stepRunning;
+    if (!cut || this.settling || this.snap.readonly || this.snap.running || this.handledMarks.has(cut.mark)) return;
+    this.settling = true;
+    // Tried once per console: a journal that cannot be written is said by record(), not retried each second.
+    this.handledMarks.add(cut.mark);
+    try {
+      const found = await this.stopCutOff(cut);
+      const startedMs = Date.parse(cut.at);
+      const e: NewIncidentEvent = {
+        type: 'step-ran',
+        runbook: cut.runbook,
+        step: cut.step,
+        command: cut.command,
+        target: cut.target,
+        code: null,
+        durationMs: Number.isFinite(startedMs) ? Math.max(0, this.now() - startedMs) : 0,
+        tail: [],
+        error: `cut off: ${cut.by}'s console stopped while it ran; ${found}`,
+      };
+      if (this.record(e)) this.say(`step ${cut.runbook}/${cut.step} ${e.error}`, true);
+    } finally {
+      this.settling = false;
+    }
+  }
+
+  /** Stops what is left of a cut-off step, on the host it ran on only; says what was found. */
+  private async stopCutOff(cut: StepStarted): Promise<string> {
+    const what = 'what was left of it';
+    const env = this.deps.environments[cut.env];
+    if (!env || targetLabel({ envName: cut.env, targetUrl: env.target }) !== cut.target) {
+      return `${what} may still be running on ${cut.target}, which the config no longer names as ${cut.env}: check that host`;
+    }
+    let target: Target;
+    try {
+      target = this.deps.target(cut.env);
+    } catch (err) {
+      return `${what} may still be running on ${cut.target} (${(err as Error).message}): check it`;
+    }
+    this.say(`a step was running on ${cut.target} when its console stopped: stopping what is left of it…`, true);
+    return stopLeftover(target, cut.mark, what, (l) => this.say(l));
   }
 
   /** The key context: what the incident keys may do right now. */
@@ -559,6 +616,7 @@ export class IncidentController {
       return;
     }
     if (this.snap.running) return this.say(`a step is already running on ${this.snap.running.target}`, true);
+    if (this.settling) return this.say('still stopping the step the last console was running: try again in a moment', true);
     const plan = this.plan(step);
     if ('error' in plan) return this.say(plan.error, true);
     const lines = [
@@ -586,13 +644,19 @@ export class IncidentController {
     } catch (err) {
       return this.say(`cannot open the target of ${plan.envName}: ${(err as Error).message}`, true);
     }
+    if (this.settling || this.snap.running) return this.say('another step is running or being stopped: not run', true);
+    // Journaled before it runs: if this console dies under it, the next one finds it by its mark.
+    const mark = crypto().randomBytes(8).toString('hex');
+    this.handledMarks.add(mark);
+    if (!this.record(stepStartedEvent(runbook, stepId, plan, mark))) return;
     const key = `${runbook}/${stepId}`;
-    const running: RunningStep = { runbook, step: stepId, target: `${plan.envName} (${plan.targetUrl})`, lines: [], startedAt: this.now() };
+    const running: RunningStep = { runbook, step: stepId, target: targetLabel(plan), lines: [], startedAt: this.now() };
     this.abort = new AbortController();
     this.stopRequested = false;
     this.set({ running, output: { ...this.snap.output, [key]: [] } });
     this.say(`running on ${running.target}…`);
     const result = await target.run(plan.command, {
+      mark,
       signal: this.abort.signal,
       tailLines: 200,
       onLine: (line) => {

@@ -15,6 +15,8 @@ export interface StepProgress {
   run?: { code: number | null; durationMs: number; tail: string[]; error?: string; command: string; target: string };
 }
 
+export type StepStarted = Omit<Extract<IncidentEvent, { type: 'step-started' }>, 'v' | 'seq' | 'type'>;
+
 export interface IncidentState {
   id: string;
   sev: Sev;
@@ -35,6 +37,8 @@ export interface IncidentState {
   lastUpdateFields: Record<string, string>;
   updatesSent: number;
   runbooks: Record<string, { title: string; steps: Record<string, StepProgress> }>;
+  /** A step whose command was started and has not been recorded as ended (its console may have died under it). */
+  stepRunning?: StepStarted;
   verified?: { green: boolean; override?: string; at: string };
   postmortemPath?: string;
   timeline: TimelineEntry[];
@@ -65,6 +69,8 @@ export function describeEvent(e: IncidentEvent): string {
       return `step done: ${e.text || e.step}`;
     case 'step-skipped':
       return `step skipped: ${e.text || e.step} — ${e.reason}`;
+    case 'step-started':
+      return `started \`${e.command.split('\n')[0]}\` on ${e.target}`;
     case 'step-ran':
       return `ran \`${e.command.split('\n')[0]}\` on ${e.target}: ${e.error ? e.error : `exit ${e.code}`} in ${(e.durationMs / 1000).toFixed(1)}s`;
     case 'action':
@@ -133,7 +139,12 @@ export function incidentReducer(s: IncidentState, e: IncidentEvent): IncidentSta
     case 'step-skipped':
       step(e.runbook, e.step, { status: 'skipped', at: e.at, by: e.by, reason: e.reason });
       return next;
+    case 'step-started': {
+      const { v: _v, seq: _seq, type: _type, ...started } = e;
+      return { ...next, stepRunning: started };
+    }
     case 'step-ran':
+      if (next.stepRunning?.runbook === e.runbook && next.stepRunning.step === e.step) next.stepRunning = undefined;
       step(e.runbook, e.step, {
         status: 'ran',
         at: e.at,

@@ -51,6 +51,16 @@ export function planStepRun(
   return { command: `${exports}${cmd.code}`, code: cmd.code, envName, targetUrl: env.target, production: opts.isProduction(envName, env), exported, missing };
 }
 
+/** How a run's target is named in the journal and on screen: `prod (ssh://ops@host:22)`. */
+export function targetLabel(plan: Pick<StepRunPlan, 'envName' | 'targetUrl'>): string {
+  return `${plan.envName} (${plan.targetUrl})`;
+}
+
+/** The journal event written before the command runs; `mark` is the run's HUBOPS_RUN (RunOptions.mark). */
+export function stepStartedEvent(runbook: string, step: string, plan: StepRunPlan, mark: string): Extract<NewIncidentEvent, { type: 'step-started' }> {
+  return { type: 'step-started', runbook, step, command: plan.code, target: targetLabel(plan), env: plan.envName, mark };
+}
+
 /** The journal event for a finished run. */
 export function stepRanEvent(runbook: string, step: string, plan: StepRunPlan, r: RunResult): Extract<NewIncidentEvent, { type: 'step-ran' }> {
   const e: Extract<NewIncidentEvent, { type: 'step-ran' }> = {
@@ -58,7 +68,7 @@ export function stepRanEvent(runbook: string, step: string, plan: StepRunPlan, r
     runbook,
     step,
     command: plan.code,
-    target: `${plan.envName} (${plan.targetUrl})`,
+    target: targetLabel(plan),
     code: r.code,
     durationMs: r.durationMs,
     tail: r.tail.slice(-STEP_TAIL_LINES),

@@ -6,8 +6,8 @@ import type { Environment } from '../config/schema.js';
 import { httpGet, describeNetError } from '../sources/http-via-target.js';
 import { openTarget } from '../targets/index.js';
 import { renderCommand } from '../targets/shell.js';
-import { describeStop } from '../targets/stop-marked.js';
-import { whenConnected, type Target } from '../targets/target.js';
+import { stopLeftover, waitForLink } from '../targets/leftover.js';
+import type { Target } from '../targets/target.js';
 import { crypto } from '../util/on-first-use.js';
 import { loadTemplate } from '../templates/load.js';
 import { renderTemplate } from '../templates/templates.js';
@@ -242,7 +242,11 @@ export async function runRelease(o: ReleaseOptions): Promise<ReleaseResult> {
       // a command this hubops died under is no longer running there.
       const resumed = [`hubops stopped during ${lastPhase}; the state of ${o.envName} is unknown, so the release rolls back.`];
       const cut = unfinishedCommand(prior);
-      if (cut) resumed.push(await stopLeftover(target, cut, say));
+      if (cut) {
+        const line = await stopLeftover(target, cut.mark, `the ${cut.purpose} command the last hubops died under`, say);
+        say(line);
+        resumed.push(line);
+      }
       report.section('Resumed', resumed);
       return await rollback(`interrupted during ${lastPhase}; state unknown`);
     }
@@ -382,29 +386,6 @@ const autoRollbackAnswerer: Answerer = {
 function unfinishedCommand(events: readonly ReleaseEvent[]): Extract<ReleaseEvent, { type: 'command-started' }> | undefined {
   const last = [...events].reverse().find((e) => e.type === 'command-started' || e.type === 'command');
   return last?.type === 'command-started' ? last : undefined;
-}
-
-/** Stops what is left of `cut` on the target (it may still be running: its hubops died, not it). */
-async function stopLeftover(target: Target, cut: Extract<ReleaseEvent, { type: 'command-started' }>, say: (l: string) => void): Promise<string> {
-  const what = `the ${cut.purpose} command the last hubops died under`;
-  if (!target.stopMarked) return `${what} may still be running on ${target.id}: check it`;
-  await waitForLink(target, say);
-  let line: string;
-  try {
-    line = describeStop(what, await target.stopMarked(cut.mark));
-  } catch (err) {
-    line = `${what} may still be running on ${target.id} (${(err as Error).message}): check it`;
-  }
-  say(line);
-  return line;
-}
-
-/** How long a deploy or rollback command waits for a target's link to come back. */
-const LINK_WAIT_MS = 2 * 60_000;
-
-/** Waits up to LINK_WAIT_MS for a target whose link is down, saying so once. */
-function waitForLink(target: Target, say: (l: string) => void): Promise<boolean> {
-  return whenConnected(target, LINK_WAIT_MS, (s) => say(`waiting up to ${formatDuration(LINK_WAIT_MS)} for the link to ${target.id}${s.state === 'disconnected' ? ` (${s.error})` : ''}…`));
 }
 
 /** Runs a deploy or rollback command: output streamed, a non-zero exit or `idleMs` of silence fails it. */

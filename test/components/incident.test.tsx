@@ -310,6 +310,70 @@ describe('incident mode in the console', () => {
     s.unmount();
   });
 
+  it('a step whose console died under it is stopped by the next console to lead, and recorded as cut off', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hubops-inc-ui-'));
+    // The console that died: it journaled the step and started it (a real process, carrying its
+    // mark), then stopped recording. (Its lock is given back here, as this test process is alive;
+    // the e2e test kills a real console with -9.)
+    const old = IncidentSession.declare(join(dir, '.hubops'), { sev: 1, title: 'API down', service: 'api' }, { me: 'bob@old' });
+    const pidFile = join(dir, 'step.pid');
+    const mark = 'a1b2c3d4e5f60718';
+    const oldTarget = new LocalTarget();
+    const orphan = oldTarget.run(`echo $$ > ${pidFile}; sleep 60`, { mark, tailLines: 5 });
+    old.record({ type: 'step-started', runbook: 'api-down', step: 'resolution-1', command: 'drain --all', target: 'prod (local)', env: 'prod', mark });
+    const pid = await waitFor(() => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) || undefined : undefined), { what: 'the step to start', timeoutMs: 10_000 });
+    old.close();
+    try {
+      const h = harness({}, { dir });
+      const opened = h.ctrl.resumeOpen();
+      expect(opened?.stepRunning).toMatchObject({ step: 'resolution-1', mark, by: 'bob@old' });
+      const s = screen(h);
+      const f = await s.waitFor((f) => f.includes('cut off'), 15_000);
+      expect(f).toContain("cut off: bob@old's console stopped while it ran");
+      const ran = h.events().at(-1)!;
+      expect(ran).toMatchObject({ type: 'step-ran', runbook: 'api-down', step: 'resolution-1', command: 'drain --all', target: 'prod (local)', code: null, by: 'ana@box' });
+      expect(ran.type === 'step-ran' && ran.error).toMatch(/^cut off: bob@old's console stopped while it ran; what was left of it was still running: stopped it \(TERM; pids [\d ]*\b\d+/);
+      expect((await orphan).code).not.toBe(0);
+      expect(() => process.kill(pid, 0)).toThrow();
+      expect(h.ctrl.getSnapshot().state?.stepRunning).toBeUndefined();
+      expect(h.ctrl.getSnapshot().state?.runbooks['api-down']?.steps['resolution-1']?.status).toBe('ran');
+      // Once: a second look finds nothing left to settle, and the next run of a step is not refused.
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(h.events().filter((e) => e.type === 'step-ran')).toHaveLength(1);
+      s.unmount();
+    } finally {
+      await oldTarget.close();
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone, as it should be */
+      }
+    }
+  });
+
+  it('its own running step is never taken as cut off: started and ended in the journal, one process', async () => {
+    const h = harness();
+    const s = screen(h);
+    await declare(h, s);
+    await s.press('b');
+    await s.waitFor((f) => f.includes('API down'));
+    await s.press(KEY.enter, 'j', 'j');
+    await s.waitFor((f) => f.includes('› [ ] Say hello.'));
+    await s.press('x');
+    await s.waitFor((f) => f.includes('Type prod to run'));
+    await s.press('prod', KEY.enter);
+    await s.waitFor((f) => /Say hello\.: exit 0/.test(f), 15_000);
+    await new Promise((r) => setTimeout(r, 1_500));
+    const steps = h.events().filter((e) => e.type === 'step-started' || e.type === 'step-ran');
+    expect(steps.map((e) => e.type)).toEqual(['step-started', 'step-ran']);
+    const [started, ran] = steps;
+    expect(started).toMatchObject({ runbook: 'api-down', step: 'resolution-1', target: 'prod (local)', env: 'prod', command: 'echo "hello from $HUBOPS_WHO"' });
+    expect(started?.type === 'step-started' && started.mark).toMatch(/^[0-9a-f]{16}$/);
+    expect(ran).toMatchObject({ code: 0, tail: ['hello from the test'] });
+    expect(ran?.type === 'step-ran' && ran.error).toBeFalsy();
+    s.unmount();
+  });
+
   it('an incident declared from another terminal shows within seconds, read-only; once it is resolved there, this console can declare again', async () => {
     const h = harness();
     const s = screen(h);

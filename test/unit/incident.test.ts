@@ -34,6 +34,23 @@ describe('incident', () => {
     again.close();
   });
 
+  it('a started step is running until its step-ran, across a restart; only the same step ends it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hubops-inc-'));
+    const s = IncidentSession.declare(dir, { sev: 2, title: 'slow', service: 'api' }, { me: 'ana@box', now: () => T0 });
+    s.record({ type: 'step-started', runbook: 'rb', step: 'resolution-1', command: 'drain --all\nsleep 1', target: 'prod (local)', env: 'prod', mark: '00ff00ff00ff00ff' });
+    expect(s.state.stepRunning).toMatchObject({ runbook: 'rb', step: 'resolution-1', mark: '00ff00ff00ff00ff', by: 'ana@box', env: 'prod' });
+    expect(s.state.timeline.at(-1)?.text).toBe('started `drain --all` on prod (local)');
+    s.close();
+    const again = IncidentSession.open(s.file, { me: 'bob@box', now: () => T0 });
+    expect(again.state.stepRunning?.mark).toBe('00ff00ff00ff00ff');
+    const ran = { type: 'step-ran' as const, command: 'drain --all', target: 'prod (local)', code: 0, durationMs: 5, tail: [] };
+    again.record({ ...ran, runbook: 'rb', step: 'resolution-2' });
+    expect(again.state.stepRunning?.step).toBe('resolution-1');
+    again.record({ ...ran, runbook: 'rb', step: 'resolution-1' });
+    expect(again.state.stepRunning).toBeUndefined();
+    again.close();
+  });
+
   it('a second session is read-only and follows the writer live', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hubops-inc-'));
     const w = IncidentSession.declare(dir, { sev: 2, title: 'slow' }, { me: 'ana@box' });
