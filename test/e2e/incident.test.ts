@@ -4,10 +4,11 @@
 // middle of a second incident and check a restart resumes it with every event.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pidAlive } from '../../src/journal/journal.js';
-import { tempDir, type TempDir } from '../fixtures/procs.js';
+import { descendantPids, stopPids, tempDir, trackPid, untrackPid, waitFor, type TempDir } from '../fixtures/procs.js';
 import { startSshd, type Sshd } from '../fixtures/sshd.js';
 import { startTmux, type TmuxSession } from '../fixtures/tmux.js';
 import { closeTimeline, openTimeline, quitWithIncidentOpen } from '../support/console-keys.js';
@@ -239,4 +240,104 @@ describe('incident mode in a real terminal, over SSH', () => {
     await closeTimeline(s);
     expect(await quitWithIncidentOpen(s)).toBe(0);
   }, 60_000);
+
+  it('a step running over SSH when its console is killed -9 goes on on the host; the next console stops it and records it as cut off', async () => {
+    const pidFile = dir.join('drain.pid');
+    writeFileSync(
+      dir.join('rb', 'api-drain.md'),
+      [
+        '---',
+        'id: api-drain',
+        'title: Api drain',
+        'severity: [2]',
+        'services: [api]',
+        'tags: [e2e]',
+        '---',
+        '',
+        '## Symptoms',
+        '',
+        '- The api is slow.',
+        '',
+        '## Diagnosis',
+        '',
+        '- [ ] Look at the api load.',
+        '',
+        '## Resolution',
+        '',
+        '- [ ] Drain the api nodes.',
+        '  ```sh',
+        `  echo $$ > ${pidFile}; echo draining; sleep 300`,
+        '  ```',
+        '',
+      ].join('\n'),
+    );
+    const declared = spawnSync(process.execPath, [bin, 'incident', '--sev', '2', '--title', 'Api slow', '--service', 'api', '--plain'], {
+      cwd: dir.path,
+      env: { ...process.env, HUBOPS_CONFIG: '' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(declared.status, declared.stderr).toBe(0);
+    let s = await console_();
+    await s.waitForText(/resumed \d{4}-\d\d-\d\d-api-slow/);
+    await s.sendKeys('b');
+    await s.waitForText('Api drain');
+    for (let i = 0; i < 8 && !/› .*Api drain/.test(await s.capture()); i++) {
+      await s.sendKeys('j');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await s.waitForText(/› .*Api drain/);
+    await s.sendKeys('Enter');
+    await s.waitForText('Api drain — 0/2 steps');
+    await s.sendKeys('j');
+    await s.waitForText('› [ ] Drain the api nodes.');
+    await s.sendKeys('x');
+    await s.waitForText('Type prod to run');
+    await s.sendKeys({ text: 'prod' }, 'Enter');
+    // (The confirm showed the command, "echo draining" included: the output line is the one alone.)
+    await s.waitForScreen((screen) => /running on prod/.test(screen) && /[│║] +draining +[│║]/.test(screen), 'the step running', 20_000);
+    const stepPid = await waitFor(() => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) || undefined : undefined), { what: 'the step to write its pid', timeoutMs: 10_000 });
+    // Stopped here by pid whatever happens below (the test is about hubops doing it).
+    const started = [stepPid, ...(await waitFor(() => { const d = descendantPids(stepPid); return d.length > 0 ? d : undefined; }, { what: 'the step\'s sleep', timeoutMs: 10_000 }))];
+    for (const p of started) trackPid(p, 'runbook step');
+    try {
+
+      const consolePid = await s.panePid();
+      process.kill(consolePid, 'SIGKILL');
+      await s.waitForExit(15_000);
+      await s.kill();
+      for (const end = Date.now() + 15_000; Date.now() < end && pidAlive(consolePid); ) await new Promise((r) => setTimeout(r, 20));
+      expect(pidAlive(consolePid)).toBe(false);
+      // Its SSH session went with it; the command did not.
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(pidAlive(stepPid)).toBe(true);
+
+      s = await console_();
+      await s.waitForText(/resumed \d{4}-\d\d-\d\d-api-slow/);
+      let screen = await s.waitForText(/cut off/, 20_000);
+      expect(screen).toMatch(/cut off: \S+@\S+'s console stopped while it ran/);
+      for (const end = Date.now() + 15_000; Date.now() < end && pidAlive(stepPid); ) await new Promise((r) => setTimeout(r, 50));
+      expect(pidAlive(stepPid)).toBe(false);
+
+      const incidents = dir.join('.hubops', 'incidents');
+      const file = readdirSync(incidents).find((n) => n.endsWith('api-slow.jsonl'))!;
+      const events = readFileSync(join(incidents, file), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const startedEvents = events.filter((e) => e.type === 'step-started');
+      const ran = events.filter((e) => e.type === 'step-ran' && e.runbook === 'api-drain');
+      expect(startedEvents).toHaveLength(1);
+      expect(startedEvents[0]).toMatchObject({ runbook: 'api-drain', step: 'resolution-1', env: 'prod' });
+      expect(ran).toHaveLength(1);
+      expect(ran[0]).toMatchObject({ code: null, target: startedEvents[0]!.target });
+      expect(String(ran[0]!.error)).toMatch(new RegExp(`what was left of it was still running: (stopped|killed) it \\(TERM.*pids [\\d ]*\\b${stepPid}\\b`));
+
+      screen = await openTimeline(s);
+      expect(screen).toContain('started `echo $$ >');
+      expect(screen).toMatch(/cut off: \S+@\S+'s console stopped/);
+      await closeTimeline(s);
+      expect(await quitWithIncidentOpen(s)).toBe(0);
+    } finally {
+      await stopPids(started);
+      for (const p of started) untrackPid(p);
+    }
+  }, 90_000);
 });
