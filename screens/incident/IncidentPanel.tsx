@@ -240,7 +240,8 @@ function runbookLines(snap: IncidentSnapshot, id: string, selected: number, widt
     } else if (st?.run) {
       const r = st.run;
       const ok = r.code === 0 && !r.error;
-      detail.push(plain(`${r.error ?? `exit ${r.code}`} in ${(r.durationMs / 1000).toFixed(1)}s on ${r.target}`, { tone: ok ? 'ok' : 'alarm', bold: true }));
+      // Wrapped, not cut: an error (a step cut off, and what was done about it) is read whole here.
+      detail.push(...hardWrap(`${r.error ?? `exit ${r.code}`} in ${(r.durationMs / 1000).toFixed(1)}s on ${r.target}`, width, { tone: ok ? 'ok' : 'alarm', bold: true }));
       for (const l of snap.output[key] ?? r.tail) detail.push(plain(`  ${l}`));
     }
   }

@@ -29,6 +29,7 @@ import type { IncidentKeyState, IncidentOp } from './keys.js';
 export type { IncidentOp } from './keys.js';
 import {
   confirmQuitForm,
+  cutOffForm,
   confirmRunForm,
   declareForm,
   editMessageForm,
@@ -148,8 +149,9 @@ export class IncidentController {
   private stopRequested = false;
   /** Marks of the steps this console started or has settled: a step-started of ours is never taken as cut off. */
   private readonly handledMarks = new Set<string>();
-  /** Stopping what is left of a step the last console died under: no step runs meanwhile. */
+  /** Recording (and maybe stopping) a step the last console died under: no step runs meanwhile. */
   private settling = false;
+  private settlePromise: Promise<void> | undefined;
   private runPromise: Promise<void> | undefined;
   private flaggedOverdueMinute = -1;
   private flaggedResponse = false;
@@ -191,6 +193,7 @@ export class IncidentController {
     this.flaggedOverdueMinute = -1;
     this.flaggedResponse = false;
     this.set({ state: session.state, file: session.file, readonly: this.deps.readonly || session.readonly, banner: this.bannerFor(session.heldBy), leaderless: undefined });
+    this.offerCutOff();
   }
 
   private bannerFor(heldBy: LockInfo | undefined): string | undefined {
@@ -245,7 +248,7 @@ export class IncidentController {
     const s = this.snap.state;
     const c = this.clock(now);
     if (!s || !c || s.status !== 'open' || this.snap.readonly) return;
-    void this.settleCutOffStep();
+    this.offerCutOff();
     const said: string[] = [];
     if (c.responseLeftMs !== undefined && c.responseLeftMs < 0 && !this.flaggedResponse) {
       this.flaggedResponse = true;
@@ -353,6 +356,7 @@ export class IncidentController {
     const last = gone ? gone.last : undefined;
     const from = last && last.pid > 0 ? ` from ${last.user}@${last.host} (pid ${last.pid}, its console stopped)` : '';
     this.record({ type: 'note', text: `took the lead${from}` });
+    this.offerCutOff();
     // The last writer's last line, cut off as it died, is kept beside the journal, not in it.
     if (r.tornSetAside) this.say(`you lead ${session.state.id} now; the last writer's unfinished last line is in ${displayPath(r.tornSetAside)}`, true);
     else this.say(`you lead ${session.state.id} now`);
@@ -360,19 +364,69 @@ export class IncidentController {
 
   /**
    * A step the journal says was started and never ended, and not by this console: the console
-   * running it died (killed, crashed, its SSH session gone) and its command may still be running
-   * on the target, unseen and out of reach of X. As after a dropped link, what is left of it is
-   * stopped before anything else runs, and the step is recorded as cut off with what was found;
-   * it can be run again from the runbook. Only the console that leads the incident does this.
+   * running it died (killed, crashed, its SSH session gone), and its command may still be running
+   * on the target, unseen and out of reach of X. Only a console that leads the incident sees it.
    */
-  private async settleCutOffStep(): Promise<void> {
+  private cutOffStep(): StepStarted | undefined {
     const cut = this.session?.state.stepRunning;
-    if (!cut || this.settling || this.snap.readonly || this.snap.running || this.handledMarks.has(cut.mark)) return;
-    this.settling = true;
-    // Tried once per console: a journal that cannot be written is said by record(), not retried each second.
-    this.handledMarks.add(cut.mark);
+    if (!cut || this.snap.readonly || this.snap.running || this.handledMarks.has(cut.mark)) return undefined;
+    return cut;
+  }
+
+  /**
+   * Asks what to do about a cut-off step as soon as this console leads the incident and no form is
+   * open: stop what is left of it, or leave it running. A person decides, as for running it: it may
+   * be a migration better left to finish. Both are recorded; no step runs until then.
+   */
+  private offerCutOff(): void {
+    const cut = this.cutOffStep();
+    if (!cut || this.settling || this.snap.ui.form) return;
+    const where = this.whereCutOffRan(cut);
+    if ('unreachable' in where) {
+      // Recorded once the console is up (start()), so what it says is seen.
+      if (this.timer) this.settlePromise = this.settleCutOff(cut, { said: where.unreachable });
+      return;
+    }
+    const started = new Date(Date.parse(cut.at)).toTimeString().slice(0, 5);
+    const lines = [
+      `${cut.by}'s console stopped while it ran on ${cut.target}${where.production ? ' — PRODUCTION' : ''} (started ${started}):`,
+      ...cut.command.split('\n').slice(0, 3).map((l, i) => `${i === 0 ? '$' : '>'} ${l}`),
+      'It may still be running there: hubops cannot show it or stop it with X.',
+      'Stop what is left of it (TERM, then KILL), or Esc to leave it running.',
+    ];
+    this.ui({ type: 'open-form', form: cutOffForm({ text: cut.text || `${cut.runbook}/${cut.step}`, mark: cut.mark, lines, typeToConfirm: where.production ? cut.env : undefined }) });
+  }
+
+  /**
+   * The target a cut-off step ran on, if this console can reach that same host: the config must
+   * still name it for that environment, and a `local` one must be this machine (a journal on a
+   * shared disk can be led from another).
+   */
+  private whereCutOffRan(cut: StepStarted): { target: Target; production: boolean } | { unreachable: string } {
+    const name = stepName(cut);
+    const env = this.deps.environments[cut.env];
+    if (!env || targetLabel({ envName: cut.env, targetUrl: env.target }) !== cut.target) {
+      return { unreachable: `${name} may still be running on ${cut.target}, which the config no longer names as ${cut.env}: check that host` };
+    }
+    const theirHost = cut.by.split('@')[1];
+    if (env.target === 'local' && theirHost && theirHost !== this.me.split('@')[1]) {
+      return { unreachable: `${name} may still be running on ${theirHost} (its local target, not this machine): check that host` };
+    }
     try {
-      const found = await this.stopCutOff(cut);
+      return { target: this.deps.target(cut.env), production: this.deps.isProduction(cut.env, env) };
+    } catch (err) {
+      return { unreachable: `${name} may still be running on ${cut.target} (${(err as Error).message}): check it` };
+    }
+  }
+
+  /** Records how a cut-off step ended: stopped here (and what was found), or left as it was. */
+  private async settleCutOff(cut: StepStarted, how: { stop: Target } | { said: string }): Promise<void> {
+    // Once per console: a journal that cannot be written is said by record(), not retried each second.
+    this.handledMarks.add(cut.mark);
+    this.settling = true;
+    try {
+      if ('stop' in how) this.say(`stopping ${stepName(cut)} on ${cut.target}…`, true);
+      const found = 'stop' in how ? await stopLeftover(how.stop, cut.mark, stepName(cut), (l) => this.say(l)) : how.said;
       const startedMs = Date.parse(cut.at);
       const e: NewIncidentEvent = {
         type: 'step-ran',
@@ -385,27 +439,11 @@ export class IncidentController {
         tail: [],
         error: `cut off: ${cut.by}'s console stopped while it ran; ${found}`,
       };
-      if (this.record(e)) this.say(`step ${cut.runbook}/${cut.step} ${e.error}`, true);
+      // The outcome first: at 80 columns the end of the bar is cut (the step's panel has it whole).
+      if (this.record(e)) this.say(found, true);
     } finally {
       this.settling = false;
     }
-  }
-
-  /** Stops what is left of a cut-off step, on the host it ran on only; says what was found. */
-  private async stopCutOff(cut: StepStarted): Promise<string> {
-    const what = 'what was left of it';
-    const env = this.deps.environments[cut.env];
-    if (!env || targetLabel({ envName: cut.env, targetUrl: env.target }) !== cut.target) {
-      return `${what} may still be running on ${cut.target}, which the config no longer names as ${cut.env}: check that host`;
-    }
-    let target: Target;
-    try {
-      target = this.deps.target(cut.env);
-    } catch (err) {
-      return `${what} may still be running on ${cut.target} (${(err as Error).message}): check it`;
-    }
-    this.say(`a step was running on ${cut.target} when its console stopped: stopping what is left of it…`, true);
-    return stopLeftover(target, cut.mark, what, (l) => this.say(l));
   }
 
   /** The key context: what the incident keys may do right now. */
@@ -616,7 +654,11 @@ export class IncidentController {
       return;
     }
     if (this.snap.running) return this.say(`a step is already running on ${this.snap.running.target}`, true);
-    if (this.settling) return this.say('still stopping the step the last console was running: try again in a moment', true);
+    if (this.settling) return this.say('still stopping the step the last console left running: try again in a moment', true);
+    if (this.cutOffStep()) {
+      this.offerCutOff();
+      return this.say('first, the step the last console left running: stop it or leave it', true);
+    }
     const plan = this.plan(step);
     if ('error' in plan) return this.say(plan.error, true);
     const lines = [
@@ -644,11 +686,11 @@ export class IncidentController {
     } catch (err) {
       return this.say(`cannot open the target of ${plan.envName}: ${(err as Error).message}`, true);
     }
-    if (this.settling || this.snap.running) return this.say('another step is running or being stopped: not run', true);
+    if (this.settling || this.snap.running || this.cutOffStep()) return this.say('another step is running or was left running: not run', true);
     // Journaled before it runs: if this console dies under it, the next one finds it by its mark.
     const mark = crypto().randomBytes(8).toString('hex');
     this.handledMarks.add(mark);
-    if (!this.record(stepStartedEvent(runbook, stepId, plan, mark))) return;
+    if (!this.record(stepStartedEvent(runbook, step, plan, mark))) return;
     const key = `${runbook}/${stepId}`;
     const running: RunningStep = { runbook, step: stepId, target: targetLabel(plan), lines: [], startedAt: this.now() };
     this.abort = new AbortController();
@@ -805,6 +847,10 @@ export class IncidentController {
     if (r.outcome === 'cancel') {
       this.ui({ type: 'close-form' });
       if (form.kind === 'confirm-run') this.say('not run: cancelled');
+      if (form.kind === 'cut-off') {
+        const cut = this.cutOffStep();
+        if (cut && cut.mark === form.ref?.mark) this.settlePromise = this.settleCutOff(cut, { said: `${stepName(cut)} left as it was by ${this.me}, not checked: it may still be running on ${cut.target}` });
+      }
       if (form.kind === 'edit-message' && this.snap.ui.panel.kind === 'compose' && this.snap.ui.panel.text === undefined) this.ui({ type: 'close-panel' });
       return;
     }
@@ -901,6 +947,19 @@ export class IncidentController {
         this.runPromise = this.runStep(ref.runbook!, ref.step!).finally(() => (this.runPromise = undefined));
         return;
       }
+      case 'cut-off': {
+        const ref = form.ref!;
+        close();
+        const cut = this.cutOffStep();
+        if (!cut || cut.mark !== ref.mark) return;
+        if (!confirmAccepted({ title: form.title, body: '', typeToConfirm: ref.typeToConfirm }, v('answer'))) {
+          // Asked again on the next tick: the step is neither stopped nor recorded yet.
+          return this.say(`not stopped${ref.typeToConfirm ? ` (type ${ref.typeToConfirm} exactly)` : ''}: Esc leaves it running`, true);
+        }
+        const where = this.whereCutOffRan(cut);
+        this.settlePromise = this.settleCutOff(cut, 'target' in where ? { stop: where.target } : { said: where.unreachable });
+        return;
+      }
       case 'confirm-quit': {
         close();
         if (!/^(y|yes)$/i.test(v('answer'))) return this.say('still here: the incident stays on screen');
@@ -918,6 +977,7 @@ export class IncidentController {
       `${s.id} stays open: its journal is kept, nothing is lost.`,
       '`hubops incident` (or `hubops`) resumes it where it stopped.',
       ...(this.snap.running ? [`A step is running on ${this.snap.running.target}: quitting stops it.`] : []),
+      ...(this.settling ? ['A step the last console left running is being stopped: quitting may leave it half done.'] : []),
     ];
     this.ui({ type: 'open-form', form: confirmQuitForm(lines) });
     return true;
@@ -929,6 +989,7 @@ export class IncidentController {
     this.timer = undefined;
     this.abort?.abort();
     if (this.runPromise) await Promise.race([this.runPromise, new Promise((r) => setTimeout(r, 5_000))]);
+    if (this.settlePromise) await Promise.race([this.settlePromise, new Promise((r) => setTimeout(r, 5_000))]);
     this.closeNow();
   }
 
@@ -942,4 +1003,9 @@ export class IncidentController {
     this.session?.close();
     this.session = undefined;
   }
+}
+
+/** A step as messages name it: its text in quotes, or runbook/step for journals from before text was kept. */
+function stepName(cut: StepStarted): string {
+  return cut.text ? `"${cut.text}"` : `${cut.runbook}/${cut.step}`;
 }

@@ -25,7 +25,7 @@ export type FormField =
    */
   | { kind: 'marks'; key: string; label: string; value: string; options: FieldOption[]; marked: string[]; cursor: number };
 
-export type FormKind = 'declare' | 'note' | 'skip' | 'severity' | 'hand-over' | 'phase' | 'edit-message' | 'override' | 'confirm-run' | 'confirm-quit';
+export type FormKind = 'declare' | 'note' | 'skip' | 'severity' | 'hand-over' | 'phase' | 'edit-message' | 'override' | 'confirm-run' | 'confirm-quit' | 'cut-off';
 
 export interface Form {
   kind: FormKind;
@@ -38,7 +38,7 @@ export interface Form {
   /** What Enter on the last field does, for the hint line. */
   submitLabel: string;
   /** Context the submit needs. */
-  ref?: { runbook?: string; step?: string; message?: CommsKind; typeToConfirm?: string };
+  ref?: { runbook?: string; step?: string; message?: CommsKind; typeToConfirm?: string; mark?: string };
 }
 
 export type Panel =
@@ -293,6 +293,22 @@ export function confirmRunForm(opts: { runbook: string; step: string; text: stri
     focus: 0,
     submitLabel: 'run',
     ref: { runbook: opts.runbook, step: opts.step, typeToConfirm: opts.typeToConfirm },
+  };
+}
+
+/**
+ * A step its console died under may still be running on the target: stop what is left of it, or
+ * leave it running. Either way it is recorded; on production the environment's name is typed.
+ */
+export function cutOffForm(opts: { text: string; mark: string; lines: string[]; typeToConfirm?: string }): Form {
+  return {
+    kind: 'cut-off',
+    title: `Left running: ${opts.text}`,
+    body: opts.lines,
+    fields: [{ kind: 'text', key: 'answer', label: opts.typeToConfirm ? `Type ${opts.typeToConfirm} to stop it` : 'y to stop it', value: '' }],
+    focus: 0,
+    submitLabel: 'stop it',
+    ref: { mark: opts.mark, typeToConfirm: opts.typeToConfirm },
   };
 }
 

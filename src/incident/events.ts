@@ -43,7 +43,7 @@ export const incidentEventSchema = z.discriminatedUnion('type', [
    * Journaled before a step's command runs, so a console that dies under it leaves a record: the
    * next console to lead the incident stops what is left of it (the processes carrying `mark`).
    */
-  z.object({ ...base, type: z.literal('step-started'), runbook: z.string(), step: z.string(), command: z.string(), target: z.string(), env: z.string(), mark: z.string() }),
+  z.object({ ...base, type: z.literal('step-started'), runbook: z.string(), step: z.string(), text: z._default(z.string(), ''), command: z.string(), target: z.string(), env: z.string(), mark: z.string() }),
   z.object({
     ...base,
     type: z.literal('step-ran'),

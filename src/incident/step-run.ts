@@ -57,8 +57,8 @@ export function targetLabel(plan: Pick<StepRunPlan, 'envName' | 'targetUrl'>): s
 }
 
 /** The journal event written before the command runs; `mark` is the run's HUBOPS_RUN (RunOptions.mark). */
-export function stepStartedEvent(runbook: string, step: string, plan: StepRunPlan, mark: string): Extract<NewIncidentEvent, { type: 'step-started' }> {
-  return { type: 'step-started', runbook, step, command: plan.code, target: targetLabel(plan), env: plan.envName, mark };
+export function stepStartedEvent(runbook: string, step: Pick<Step, 'id' | 'text'>, plan: StepRunPlan, mark: string): Extract<NewIncidentEvent, { type: 'step-started' }> {
+  return { type: 'step-started', runbook, step: step.id, text: step.text, command: plan.code, target: targetLabel(plan), env: plan.envName, mark };
 }
 
 /** The journal event for a finished run. */

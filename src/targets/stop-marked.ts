@@ -46,7 +46,8 @@ export function describeStop(what: string, a: StopAnswer): string {
   const pids = a.pids.join(' ');
   switch (a.outcome) {
     case 'none':
-      return `${what} was no longer running`;
+      // Only what this login can read in /proc is seen: not another user's processes, nor under sudo.
+      return `${what} was not found running (looked for as this login)`;
     case 'stopped':
       return `${what} was still running: stopped it (TERM; pids ${pids})`;
     case 'killed':

@@ -310,48 +310,117 @@ describe('incident mode in the console', () => {
     s.unmount();
   });
 
-  it('a step whose console died under it is stopped by the next console to lead, and recorded as cut off', async () => {
+  /**
+   * The console that died: it journaled the step and started it (a real process, carrying its
+   * mark), then stopped recording. (Its lock is given back here, as this test process is alive;
+   * the e2e test kills a real console with -9.)
+   */
+  async function deadConsoleStep(by: string) {
     const dir = mkdtempSync(join(tmpdir(), 'hubops-inc-ui-'));
-    // The console that died: it journaled the step and started it (a real process, carrying its
-    // mark), then stopped recording. (Its lock is given back here, as this test process is alive;
-    // the e2e test kills a real console with -9.)
-    const old = IncidentSession.declare(join(dir, '.hubops'), { sev: 1, title: 'API down', service: 'api' }, { me: 'bob@old' });
+    const old = IncidentSession.declare(join(dir, '.hubops'), { sev: 1, title: 'API down', service: 'api' }, { me: by });
     const pidFile = join(dir, 'step.pid');
     const mark = 'a1b2c3d4e5f60718';
     const oldTarget = new LocalTarget();
     const orphan = oldTarget.run(`echo $$ > ${pidFile}; sleep 60`, { mark, tailLines: 5 });
-    old.record({ type: 'step-started', runbook: 'api-down', step: 'resolution-1', command: 'drain --all', target: 'prod (local)', env: 'prod', mark });
+    old.record({ type: 'step-started', runbook: 'api-down', step: 'resolution-1', text: 'Say hello.', command: 'drain --all', target: 'prod (local)', env: 'prod', mark });
     const pid = await waitFor(() => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) || undefined : undefined), { what: 'the step to start', timeoutMs: 10_000 });
     old.close();
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const cleanup = async () => {
+      await oldTarget.close();
+      if (alive()) process.kill(pid, 'SIGKILL');
+    };
+    return { dir, mark, pid, orphan, alive, cleanup };
+  }
+
+  it('a step whose console died under it: the next console to lead asks, stops what is left of it, and records it as cut off', async () => {
+    const d = await deadConsoleStep('bob@box');
     try {
-      const h = harness({}, { dir });
+      const h = harness({}, { dir: d.dir });
       const opened = h.ctrl.resumeOpen();
-      expect(opened?.stepRunning).toMatchObject({ step: 'resolution-1', mark, by: 'bob@old' });
+      expect(opened?.stepRunning).toMatchObject({ step: 'resolution-1', mark: d.mark, by: 'bob@box' });
       const s = screen(h);
-      const f = await s.waitFor((f) => f.includes('cut off'), 15_000);
-      expect(f).toContain("cut off: bob@old's console stopped while it ran");
+      let f = await s.waitFor((f) => f.includes('Left running: Say hello.'));
+      expect(f).toMatch(/bob@box's console stopped while it ran on prod \(local\) — PRODUCTION/);
+      expect(f).toContain('$ drain --all');
+      expect(f).toContain('Type prod to stop it');
+      // Asked, not done: the process runs on, and no step runs meanwhile.
+      await new Promise((r) => setTimeout(r, 1_200));
+      expect(d.alive()).toBe(true);
+      expect(h.events().filter((e) => e.type === 'step-ran')).toHaveLength(0);
+      // A wrong answer stops nothing; the question comes back.
+      await s.press('y', KEY.enter);
+      f = await s.waitFor((f) => f.includes('not stopped (type prod exactly)'));
+      await s.waitFor((f) => f.includes('Left running: Say hello.'), 5_000);
+      expect(d.alive()).toBe(true);
+      await s.press('prod', KEY.enter);
+      f = await s.waitFor((f) => f.includes('was still running'), 15_000);
+      expect(f).toContain('"Say hello." was still running: stopped it (TERM; pids');
       const ran = h.events().at(-1)!;
       expect(ran).toMatchObject({ type: 'step-ran', runbook: 'api-down', step: 'resolution-1', command: 'drain --all', target: 'prod (local)', code: null, by: 'ana@box' });
-      expect(ran.type === 'step-ran' && ran.error).toMatch(/^cut off: bob@old's console stopped while it ran; what was left of it was still running: stopped it \(TERM; pids [\d ]*\b\d+/);
-      expect((await orphan).code).not.toBe(0);
-      expect(() => process.kill(pid, 0)).toThrow();
+      expect(ran.type === 'step-ran' && ran.error).toMatch(/^cut off: bob@box's console stopped while it ran; "Say hello\." was still running: stopped it \(TERM; pids [\d ]*\b\d+/);
+      expect((await d.orphan).code).not.toBe(0);
+      expect(d.alive()).toBe(false);
       expect(h.ctrl.getSnapshot().state?.stepRunning).toBeUndefined();
       expect(h.ctrl.getSnapshot().state?.runbooks['api-down']?.steps['resolution-1']?.status).toBe('ran');
-      // Once: a second look finds nothing left to settle, and the next run of a step is not refused.
+      // Once: a second look finds nothing left to settle.
       await new Promise((r) => setTimeout(r, 1_500));
       expect(h.events().filter((e) => e.type === 'step-ran')).toHaveLength(1);
+      // The step's panel shows the whole error, wrapped, down to its duration and target.
+      await s.press('b');
+      await s.waitFor((f) => /› ★ API down/.test(f));
+      await s.press(KEY.enter, 'j', 'j');
+      const panel = await s.waitFor((f) => f.includes('› [>] Say hello.'));
+      expect(panel).toMatch(/cut off: bob@box's console/);
+      expect(panel).toMatch(/in \d+\.\ds on prod \(local\)/);
       s.unmount();
     } finally {
-      await oldTarget.close();
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        /* gone, as it should be */
-      }
+      await d.cleanup();
     }
   });
 
-  it('its own running step is never taken as cut off: started and ended in the journal, one process', async () => {
+  it('Esc leaves a cut-off step running, recorded as not checked; a local step from another host is never touched', async () => {
+    const d = await deadConsoleStep('bob@box');
+    try {
+      const h = harness({}, { dir: d.dir });
+      h.ctrl.resumeOpen();
+      const s = screen(h);
+      await s.waitFor((f) => f.includes('Left running: Say hello.'));
+      await s.press(KEY.escape);
+      await s.waitFor((f) => f.includes('left as it was by ana@box'));
+      const ran = h.events().at(-1)!;
+      expect(ran.type === 'step-ran' && ran.error).toBe(`cut off: bob@box's console stopped while it ran; "Say hello." left as it was by ana@box, not checked: it may still be running on prod (local)`);
+      await new Promise((r) => setTimeout(r, 1_200));
+      expect(d.alive()).toBe(true);
+      expect(s.frame()).not.toContain('Left running:');
+      s.unmount();
+    } finally {
+      await d.cleanup();
+    }
+    const other = await deadConsoleStep('bob@elsewhere');
+    try {
+      const h = harness({}, { dir: other.dir });
+      h.ctrl.resumeOpen();
+      const s = screen(h);
+      const f = await s.waitFor((f) => f.includes('"Say hello." may still be running on elsewhere'));
+      expect(f).not.toContain('Left running:');
+      const ran = h.events().at(-1)!;
+      expect(ran.type === 'step-ran' && ran.error).toBe(`cut off: bob@elsewhere's console stopped while it ran; "Say hello." may still be running on elsewhere (its local target, not this machine): check that host`);
+      expect(other.alive()).toBe(true);
+      s.unmount();
+    } finally {
+      await other.cleanup();
+    }
+  });
+
+  it('a step run is journaled before it starts, with its mark, and when it ends; its own step raises no question', async () => {
     const h = harness();
     const s = screen(h);
     await declare(h, s);
@@ -371,6 +440,7 @@ describe('incident mode in the console', () => {
     expect(started?.type === 'step-started' && started.mark).toMatch(/^[0-9a-f]{16}$/);
     expect(ran).toMatchObject({ code: 0, tail: ['hello from the test'] });
     expect(ran?.type === 'step-ran' && ran.error).toBeFalsy();
+    expect(s.frame()).not.toContain('Left running:');
     s.unmount();
   });
 

@@ -37,7 +37,7 @@ describe('incident', () => {
   it('a started step is running until its step-ran, across a restart; only the same step ends it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hubops-inc-'));
     const s = IncidentSession.declare(dir, { sev: 2, title: 'slow', service: 'api' }, { me: 'ana@box', now: () => T0 });
-    s.record({ type: 'step-started', runbook: 'rb', step: 'resolution-1', command: 'drain --all\nsleep 1', target: 'prod (local)', env: 'prod', mark: '00ff00ff00ff00ff' });
+    s.record({ type: 'step-started', runbook: 'rb', step: 'resolution-1', text: 'Drain.', command: 'drain --all\nsleep 1', target: 'prod (local)', env: 'prod', mark: '00ff00ff00ff00ff' });
     expect(s.state.stepRunning).toMatchObject({ runbook: 'rb', step: 'resolution-1', mark: '00ff00ff00ff00ff', by: 'ana@box', env: 'prod' });
     expect(s.state.timeline.at(-1)?.text).toBe('started `drain --all` on prod (local)');
     s.close();
