@@ -241,7 +241,7 @@ function runbookLines(snap: IncidentSnapshot, id: string, selected: number, widt
       const r = st.run;
       const ok = r.code === 0 && !r.error;
       // Wrapped, not cut: an error (a step cut off, and what was done about it) is read whole here.
-      detail.push(...hardWrap(`${r.error ?? `exit ${r.code}`} in ${(r.durationMs / 1000).toFixed(1)}s on ${r.target}`, width, { tone: ok ? 'ok' : 'alarm', bold: true }));
+      detail.push(...fold(`${r.error ?? `exit ${r.code}`} in ${(r.durationMs / 1000).toFixed(1)}s on ${r.target}`, width, { tone: ok ? 'ok' : 'alarm', bold: true }));
       for (const l of snap.output[key] ?? r.tail) detail.push(plain(`  ${l}`));
     }
   }
