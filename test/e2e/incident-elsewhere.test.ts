@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { tempDir } from '../fixtures/procs.js';
 import { startTmux, type TmuxSession } from '../fixtures/tmux.js';
 import { addNote, closeTimeline, openTimeline, quitWithIncidentOpen } from '../support/console-keys.js';
+import { declareIncident } from '../support/hubops-process.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const bin = join(root, 'bin', 'hubops');
@@ -26,13 +27,7 @@ describe('an incident declared in another terminal', () => {
     await s.waitForText('4 Metrics', 15_000);
     expect(await s.capture()).not.toContain('SEV2');
 
-    const declared = spawnSync(process.execPath, [bin, 'incident', '--sev', '2', '--title', 'Search slow', '--service', 'search', '--plain'], {
-      cwd: dir.path,
-      env: { ...process.env, HUBOPS_CONFIG: '' },
-      encoding: 'utf8',
-      timeout: 20_000,
-    });
-    expect(declared.status, declared.stderr).toBe(0);
+    declareIncident(dir.path, { sev: 2, title: 'Search slow', service: 'search' });
 
     let screen = await s.waitForText(/SEV2 Search slow · \d\d:\d\d/, 10_000);
     // Followed read-only: this console does not take the writer's lock by itself, even with the
@@ -59,8 +54,7 @@ describe('an incident declared in another terminal', () => {
   it('the console leading it is killed: the one watching says so, and L makes it the writer', async () => {
     const spawnHubops = (args: string[]) =>
       spawnSync(process.execPath, [bin, ...args], { cwd: dir.path, env: { ...process.env, HUBOPS_CONFIG: '' }, encoding: 'utf8', timeout: 20_000 });
-    const declared = spawnHubops(['incident', '--sev', '1', '--title', 'Checkout down', '--plain']);
-    expect(declared.status, declared.stderr).toBe(0);
+    declareIncident(dir.path, { sev: 1, title: 'Checkout down' });
     const lead = await startTmux({ command: [process.execPath, bin], cols: 120, rows: 40, cwd: dir.path, env: { HUBOPS_CONFIG: '' } });
     sessions.push(lead);
     await lead.waitForText(/resumed \d{4}-\d\d-\d\d-checkout-down \(SEV1, triage\)/, 15_000);

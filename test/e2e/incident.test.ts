@@ -4,14 +4,14 @@
 // middle of a second incident and check a restart resumes it with every event.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pidAlive } from '../../src/journal/journal.js';
 import { descendantPids, stopPids, tempDir, trackPid, untrackPid, waitFor, type TempDir } from '../fixtures/procs.js';
 import { startSshd, type Sshd } from '../fixtures/sshd.js';
 import { startTmux, type TmuxSession } from '../fixtures/tmux.js';
-import { closeTimeline, openTimeline, quitWithIncidentOpen } from '../support/console-keys.js';
+import { closeTimeline, killConsole, openTimeline, quitWithIncidentOpen } from '../support/console-keys.js';
+import { declareIncident } from '../support/hubops-process.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const bin = join(root, 'bin', 'hubops');
@@ -221,14 +221,7 @@ describe('incident mode in a real terminal, over SSH', () => {
     await s.waitForText('Checkout down — 0/2 steps');
     await s.sendKeys('Space');
     await s.waitForText('Checkout down — 1/2 steps');
-    const pid = await s.panePid();
-    process.kill(pid, 'SIGKILL');
-    // tmux marks the pane dead when its terminal closes, which can be a moment before the process
-    // is gone: wait until it is (or a zombie) before starting again.
-    await s.waitForExit(15_000);
-    await s.kill();
-    for (const end = Date.now() + 15_000; Date.now() < end && pidAlive(pid); ) await new Promise((r) => setTimeout(r, 20));
-    expect(pidAlive(pid)).toBe(false);
+    await killConsole(s);
 
     // A restart resumes it, every event there (the lock of the dead process is taken over).
     s = await console_();
@@ -271,13 +264,7 @@ describe('incident mode in a real terminal, over SSH', () => {
         '',
       ].join('\n'),
     );
-    const declared = spawnSync(process.execPath, [bin, 'incident', '--sev', '2', '--title', 'Api slow', '--service', 'api', '--plain'], {
-      cwd: dir.path,
-      env: { ...process.env, HUBOPS_CONFIG: '' },
-      encoding: 'utf8',
-      timeout: 20_000,
-    });
-    expect(declared.status, declared.stderr).toBe(0);
+    declareIncident(dir.path, { sev: 2, title: 'Api slow', service: 'api' });
     let s = await console_();
     await s.waitForText(/resumed \d{4}-\d\d-\d\d-api-slow/);
     await s.sendKeys('b');
@@ -302,12 +289,7 @@ describe('incident mode in a real terminal, over SSH', () => {
     for (const p of started) trackPid(p, 'runbook step');
     try {
 
-      const consolePid = await s.panePid();
-      process.kill(consolePid, 'SIGKILL');
-      await s.waitForExit(15_000);
-      await s.kill();
-      for (const end = Date.now() + 15_000; Date.now() < end && pidAlive(consolePid); ) await new Promise((r) => setTimeout(r, 20));
-      expect(pidAlive(consolePid)).toBe(false);
+      await killConsole(s);
       // Its SSH session went with it; the command did not.
       await new Promise((r) => setTimeout(r, 1_000));
       expect(pidAlive(stepPid)).toBe(true);

@@ -1,5 +1,6 @@
 // What a person types in the console for the common incident steps, in tmux, waiting for each
 // screen as they would.
+import { pidAlive } from '../../src/util/proc-stat.js';
 import type { TmuxSession } from '../fixtures/tmux.js';
 
 /** n, the text, Enter: a note on the timeline; waits for the form to close. */
@@ -29,4 +30,19 @@ export async function quitWithIncidentOpen(s: TmuxSession): Promise<number> {
   await s.waitForText('Quit hubops while the incident is open?');
   await s.sendKeys('y', 'Enter');
   return s.waitForExit(10_000);
+}
+
+/**
+ * kill -9 of the console in the pane, then waits until the process is gone (tmux marks the pane
+ * dead when its terminal closes, which can be a moment before); the tmux session is ended too.
+ * Returns the console's pid.
+ */
+export async function killConsole(s: TmuxSession): Promise<number> {
+  const pid = await s.panePid();
+  process.kill(pid, 'SIGKILL');
+  await s.waitForExit(15_000);
+  await s.kill();
+  for (const end = Date.now() + 15_000; Date.now() < end && pidAlive(pid); ) await new Promise((r) => setTimeout(r, 20));
+  if (pidAlive(pid)) throw new Error(`the console (pid ${pid}) outlived kill -9 by 15 s`);
+  return pid;
 }

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
 export const HUBOPS_BIN = join(new URL('../..', import.meta.url).pathname, 'bin', 'hubops');
@@ -25,4 +25,11 @@ export function runHubops(
     child.stderr.on('data', onData);
     child.on('exit', (code, signal) => resolve({ code, signal, out }));
   });
+}
+
+/** Declares an incident from the command line (`hubops incident … --plain`) in `cwd`; throws if it fails. */
+export function declareIncident(cwd: string, opts: { sev: number; title: string; service?: string }): void {
+  const args = ['incident', '--sev', String(opts.sev), '--title', opts.title, ...(opts.service ? ['--service', opts.service] : []), '--plain'];
+  const r = spawnSync(process.execPath, [HUBOPS_BIN, ...args], { cwd, env: { ...process.env, HUBOPS_CONFIG: '' }, encoding: 'utf8', timeout: 20_000 });
+  if (r.status !== 0) throw new Error(`hubops ${args.join(' ')}: exit ${r.status}\n${r.stderr}`);
 }
