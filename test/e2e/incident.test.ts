@@ -288,7 +288,6 @@ describe('incident mode in a real terminal, over SSH', () => {
     const started = [stepPid, ...(await waitFor(() => { const d = descendantPids(stepPid); return d.length > 0 ? d : undefined; }, { what: 'the step\'s sleep', timeoutMs: 10_000 }))];
     for (const p of started) trackPid(p, 'runbook step');
     try {
-
       await killConsole(s);
       // Its SSH session went with it; the command did not.
       await new Promise((r) => setTimeout(r, 1_000));
