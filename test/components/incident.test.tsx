@@ -3,6 +3,7 @@
 // with a failing check and an override, the post-mortem, quit confirmation, read-only watching.
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from '../../screens/App.js';
@@ -319,7 +320,8 @@ describe('incident mode in the console', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hubops-inc-ui-'));
     const old = IncidentSession.declare(join(dir, '.hubops'), { sev: 1, title: 'API down', service: 'api' }, { me: by });
     const pidFile = join(dir, 'step.pid');
-    const mark = 'a1b2c3d4e5f60718';
+    // Random: the stop looks through every process on the machine, other test runs' included.
+    const mark = randomBytes(8).toString('hex');
     const oldTarget = new LocalTarget();
     const orphan = oldTarget.run(`echo $$ > ${pidFile}; sleep 60`, { mark, tailLines: 5 });
     old.record({ type: 'step-started', runbook: 'api-down', step: 'resolution-1', text: 'Say hello.', command: 'drain --all', target: 'prod (local)', env: 'prod', mark });
