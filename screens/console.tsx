@@ -43,6 +43,8 @@ export async function openConsole(ctx: ConsoleContext): Promise<number> {
       startMessage = `could not resume the open incident: ${(err as Error).message}`;
     }
   }
+  const unread = incident.unreadJournalLines();
+  if (unread && startMessage) startMessage = `${startMessage}; ${unread}`;
   // Release mode (D): the run is the CLI's, answered from the release panel; it shares the
   // console's target (one SSH connection).
   const release = new ReleaseController({

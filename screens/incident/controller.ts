@@ -173,6 +173,18 @@ export class IncidentController {
     if (opts.session) this.attach(opts.session);
   }
 
+  /**
+   * What of the open incident's journal this version could not read (lines a newer hubops wrote,
+   * or damaged ones), in one line for the bottom bar; undefined when it read every line. Those
+   * lines stay in the file as they are.
+   */
+  unreadJournalLines(): string | undefined {
+    const problems = this.session?.problems ?? [];
+    if (problems.length === 0) return undefined;
+    const first = problems[0]!;
+    return `${problems.length} line${problems.length === 1 ? '' : 's'} of its journal not understood, kept as they are (a newer hubops? line ${first.line}: ${first.message})`;
+  }
+
   /** Resumes the most recent open incident of the journal folder, if there is one. */
   resumeOpen(): IncidentState | undefined {
     if (this.session) return this.session.state;

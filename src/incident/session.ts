@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { acquireLock, holderAlive, JournalFollower, JournalWriter, lockHolder, readJournal, stillHeld, type JournalProblem, type LockInfo } from '../journal/journal.js';
+import { acquireLock, holderAlive, JournalFollower, JournalWriter, lockHolder, readJournal, seqOf, stillHeld, type JournalProblem, type LockInfo } from '../journal/journal.js';
 import { slugify } from './clock.js';
 import { incidentEventSchema, type IncidentEvent, type NewIncidentEvent, type Sev } from './events.js';
 import { incidentReducer, replayIncident, type IncidentState } from './state.js';
@@ -57,6 +57,8 @@ export class IncidentSession {
   private follower: JournalFollower | undefined;
   private releaseLock: (() => void) | undefined;
   private holder: LockInfo | undefined;
+  /** The highest seq in the journal, lines this version cannot read included (see ReadResult.lastSeq). */
+  private lastSeq: number;
 
   private constructor(
     readonly file: string,
@@ -67,13 +69,16 @@ export class IncidentSession {
     lock: { ok: true; release: () => void } | { ok: false; heldBy: LockInfo | undefined },
     /** Opened with --readonly: never writes, whoever holds the incident. */
     private readonly watchOnly = false,
+    lastSeq = 0,
   ) {
+    this.lastSeq = Math.max(lastSeq, current.seq);
     if (lock.ok) {
       this.releaseLock = lock.release;
       this.writer = new JournalWriter(file);
     } else {
       this.holder = lock.heldBy;
       this.follower = new JournalFollower(file, (json) => {
+        this.lastSeq = Math.max(this.lastSeq, seqOf(json));
         const parsed = incidentEventSchema.safeParse(json);
         if (parsed.success && parsed.data.seq > this.current.seq) {
           this.current = incidentReducer(this.current, parsed.data);
@@ -140,6 +145,7 @@ export class IncidentSession {
     this.follower = undefined;
     const state = replayIncident(read.events);
     if (state) this.current = state;
+    this.lastSeq = Math.max(this.lastSeq, read.lastSeq, this.current.seq);
     this.releaseLock = lock.release;
     this.writer = writer;
     this.holder = undefined;
@@ -190,20 +196,21 @@ export class IncidentSession {
         ? ({ ok: false, heldBy: lockHolder(file) } as const)
         : acquireLock(file, lockOwner(me));
     // Repair (set a torn line aside) only as the writer: a watcher must not cut a line being written.
-    const { events, problems } = readJournal(file, incidentEventSchema, { repair: lock.ok });
+    const { events, problems, lastSeq } = readJournal(file, incidentEventSchema, { repair: lock.ok });
     const state = replayIncident(events);
     if (!state) {
       if (lock.ok) lock.release();
       throw new Error(`${file}: no incident in this journal (the first line must be a "declared" event)`);
     }
-    return new IncidentSession(file, state, problems, me, now, lock, opts.readonly === true);
+    return new IncidentSession(file, state, problems, me, now, lock, opts.readonly === true, lastSeq);
   }
 
   /** Appends an event (fsynced) and returns the new state; the screen moves on only after this. */
   record(e: NewIncidentEvent): IncidentState {
     if (!this.writer) throw new Error(`read-only: ${this.heldBy ? `${this.heldBy.user}@${this.heldBy.host} holds this incident` : 'opened for watching'}`);
-    const full = { v: 1, seq: this.current.seq + 1, at: isoLocal(this.now()), by: this.me, ...e } as IncidentEvent;
+    const full = { v: 1, seq: Math.max(this.current.seq, this.lastSeq) + 1, at: isoLocal(this.now()), by: this.me, ...e } as IncidentEvent;
     this.writer.append(full);
+    this.lastSeq = full.seq;
     this.current = incidentReducer(this.current, full);
     this.notify();
     return this.current;

@@ -22,6 +22,11 @@ export interface ReadResult<E> {
   problems: JournalProblem[];
   /** A last line cut short by a crash, moved aside to this file (it is not lost). */
   tornSetAside?: string;
+  /**
+   * The highest `seq` on any line, understood or not: a line this version cannot read (written by
+   * a newer hubops, say) still holds its number, and the next event must not take it again.
+   */
+  lastSeq: number;
 }
 
 /**
@@ -29,7 +34,7 @@ export interface ReadResult<E> {
  * writing it) is moved to `<file>.torn-<n>` and cut from the journal so appends go on cleanly.
  */
 export function readJournal<S extends z.ZodMiniType>(file: string, schema: S, opts: { repair?: boolean } = {}): ReadResult<z.output<S>> {
-  if (!existsSync(file)) return { events: [], problems: [] };
+  if (!existsSync(file)) return { events: [], problems: [], lastSeq: 0 };
   const text = readFileSync(file, 'utf8');
   const events: z.output<S>[] = [];
   const problems: JournalProblem[] = [];
@@ -58,6 +63,7 @@ export function readJournal<S extends z.ZodMiniType>(file: string, schema: S, op
     }
   }
   const lines = body.split('\n');
+  let lastSeq = 0;
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i]!;
     if (raw.trim() === '') continue;
@@ -68,6 +74,7 @@ export function readJournal<S extends z.ZodMiniType>(file: string, schema: S, op
       problems.push({ line: i + 1, message: `not JSON: ${(err as Error).message}` });
       continue;
     }
+    lastSeq = Math.max(lastSeq, seqOf(json));
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
@@ -76,7 +83,13 @@ export function readJournal<S extends z.ZodMiniType>(file: string, schema: S, op
     }
     events.push(parsed.data);
   }
-  return { events, problems, tornSetAside };
+  return { events, problems, tornSetAside, lastSeq };
+}
+
+/** A journal line's `seq`, read without its schema; 0 when it has none. */
+export function seqOf(json: unknown): number {
+  const seq = typeof json === 'object' && json !== null ? (json as { seq?: unknown }).seq : undefined;
+  return typeof seq === 'number' && Number.isSafeInteger(seq) && seq > 0 ? seq : 0;
 }
 
 /** The writing end. One writer per journal: see `acquireLock`. */

@@ -15,9 +15,9 @@ export class ReleaseJournal {
   /** Told of every event once it is on disk (the console's release panel follows the run this way). */
   onRecord?: (e: ReleaseEvent) => void;
 
-  private constructor(readonly file: string, events: ReleaseEvent[], release: () => void, private readonly now: () => number, private readonly me: string) {
+  private constructor(readonly file: string, events: ReleaseEvent[], lastSeq: number, release: () => void, private readonly now: () => number, private readonly me: string) {
     this.events = events;
-    this.seq = events.at(-1)?.seq ?? 0;
+    this.seq = Math.max(lastSeq, events.at(-1)?.seq ?? 0);
     this.writer = new JournalWriter(file);
     this.release = release;
   }
@@ -27,8 +27,8 @@ export class ReleaseJournal {
     const [user = 'unknown', host = ''] = me.split('@');
     const lock = acquireLock(file, { pid: process.pid, host, user });
     if (!lock.ok) throw new LockedError(lock.heldBy);
-    const { events } = readJournal(file, releaseEventSchema);
-    return new ReleaseJournal(file, events, lock.release, opts.now ?? Date.now, me);
+    const { events, lastSeq } = readJournal(file, releaseEventSchema);
+    return new ReleaseJournal(file, events, lastSeq, lock.release, opts.now ?? Date.now, me);
   }
 
   record(e: NewReleaseEvent): ReleaseEvent {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, appendFileSync } from 'node:fs';
+import { mkdtempSync, appendFileSync, readFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatClock, incidentClock, slugify, suggestSeverity } from '../../src/incident/clock.js';
@@ -49,6 +49,28 @@ describe('incident', () => {
     again.record({ ...ran, runbook: 'rb', step: 'resolution-1' });
     expect(again.state.stepRunning).toBeUndefined();
     again.close();
+  });
+
+  it('a line this version cannot read keeps its seq: the next event is numbered after it, and the line stays', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hubops-inc-'));
+    const s = IncidentSession.declare(dir, { sev: 2, title: 'newer', service: 'api' }, { me: 'ana@box', now: () => T0 });
+    s.record({ type: 'note', text: 'one' });
+    s.close();
+    // What a newer hubops might have written: an event type this one does not know, seq 3.
+    const future = JSON.stringify({ v: 1, seq: 3, at: '2026-11-23T03:00:01Z', by: 'bob@box', type: 'page-sent', to: 'dba' });
+    appendFileSync(s.file, `${future}\n`);
+    const again = IncidentSession.open(s.file, { me: 'ana@box', now: () => T0 });
+    expect(again.problems).toHaveLength(1);
+    expect(again.problems[0]!.line).toBe(3);
+    again.record({ type: 'note', text: 'two' });
+    again.close();
+    const lines = readFileSync(s.file, 'utf8').trim().split('\n');
+    expect(lines[2]).toBe(future);
+    expect(lines.map((l) => (JSON.parse(l) as { seq: number }).seq)).toEqual([1, 2, 3, 4]);
+    // A watcher that follows it sees the new note (its seq is past the one it could not read).
+    const watcher = IncidentSession.open(s.file, { me: 'cy@box', readonly: true });
+    expect(watcher.state.timeline.map((t) => t.text)).toContain('two');
+    watcher.close();
   });
 
   it('a second session is read-only and follows the writer live', () => {

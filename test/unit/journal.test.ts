@@ -20,7 +20,7 @@ describe('journal', () => {
     w.append({ seq: 2, kind: 'b' });
     w.close();
     expect(readFileSync(file, 'utf8')).toBe('{"seq":1,"kind":"a"}\n{"seq":2,"kind":"b"}\n');
-    expect(readJournal(file, Event)).toEqual({ events: [{ seq: 1, kind: 'a' }, { seq: 2, kind: 'b' }], problems: [], tornSetAside: undefined });
+    expect(readJournal(file, Event)).toEqual({ events: [{ seq: 1, kind: 'a' }, { seq: 2, kind: 'b' }], problems: [], tornSetAside: undefined, lastSeq: 2 });
   });
 
   it('sets a torn last line aside, reports it, and appends cleanly after', () => {
@@ -43,6 +43,12 @@ describe('journal', () => {
     expect(r.events.map((e) => e.seq)).toEqual([1, 4]);
     expect(r.problems.map((p) => p.line)).toEqual([2, 3]);
     expect(r.problems[1]!.message).toMatch(/^seq: /);
+    expect(r.lastSeq).toBe(4);
+    // A line the schema refuses still holds its number: the next writer must not reuse it.
+    writeFileSync(file, '{"seq":1,"kind":"a"}\n{"seq":7,"kind":5}\n');
+    const later = readJournal(file, Event);
+    expect(later.events.map((e) => e.seq)).toEqual([1]);
+    expect(later.lastSeq).toBe(7);
   });
 
   it('keeps every acknowledged event through a kill -9 of the writer', async () => {
