@@ -858,20 +858,33 @@ function signalChannel(ch: ClientChannel, name: string): void {
 }
 
 /** Runs the stop script for `mark` (and process group `pgid`) on the connection; its output, or why it could not run. */
+/** The stop scans /proc once and waits 3 s at most; a host this slow to answer is said to be. */
+const STOP_ANSWER_MS = 60_000;
+
 function execStopScript(client: SshClient, mark: string, pgid: number | undefined): Promise<string | Error> {
   return new Promise((resolve) => {
+    let channel: { close(): void } | undefined;
+    const timer = setTimeout(() => {
+      channel?.close();
+      resolve(new Error(`no answer in ${STOP_ANSWER_MS / 1000} s`));
+    }, STOP_ANSWER_MS);
+    const done = (r: string | Error) => {
+      clearTimeout(timer);
+      resolve(r);
+    };
     try {
       client.exec(`exec sh -c ${shellQuote(STOP_MARKED_SCRIPT)} sh ${mark} ${pgid ?? 0}`, (err, ch) => {
-        if (err) return resolve(err);
+        if (err) return done(err);
+        channel = ch;
         let text = '';
         ch.on('data', (b: Buffer) => (text += b.toString()));
         ch.stderr.resume();
         ch.on('error', () => {});
-        ch.on('close', () => resolve(text));
+        ch.on('close', () => done(text));
         ch.end();
       });
     } catch (err) {
-      resolve(err as Error);
+      done(err as Error);
     }
   });
 }
