@@ -120,7 +120,9 @@ export function releasePanelLines(snap: ReleaseSnapshot, width: number, rows: nu
   else if (snap.error) bottom.push(...fold(`release failed: ${snap.error}`, width, { bold: true, tone: 'alarm' }));
   if (snap.status === 'done') bottom.push(plain('Esc close', { tone: 'dim' }));
   const room = Math.max(0, rows - top.length - bottom.length - (top.length ? 1 : 0));
-  const out = snap.lines.slice(-room).map((l) => plain(l, { tone: /HARD|FAILED|SYSTEM STATE UNKNOWN|rolling back/i.test(l) ? 'alarm' : undefined }));
+  // The run says its verdict in its output too: shown once, at the bottom.
+  const said = v ? `verdict: ${v.verdict} — ${v.reason}` : undefined;
+  const out = snap.lines.filter((l) => l !== said).slice(-room).map((l) => plain(l, { tone: /HARD|FAILED|SYSTEM STATE UNKNOWN|rolling back/i.test(l) ? 'alarm' : undefined }));
   return { title, lines: [...top, ...(top.length && room > 0 ? [plain('─'.repeat(Math.min(width, 40)), { tone: 'dim' })] : []), ...out, ...bottom] };
 }
 
