@@ -18,7 +18,7 @@ import { readJournal } from '../../src/journal/journal.js';
 import { loadRunbooks } from '../../src/runbooks/load.js';
 import { LocalTarget } from '../../src/targets/local.js';
 import { KEY, renderScreen } from '../support/render-screen.js';
-import { waitFor } from '../fixtures/procs.js';
+import { isAlive, waitDead, waitFor, waitForPidFile } from '../fixtures/procs.js';
 import { LiveStore } from '../../src/live/store.js';
 
 const loaded = parseConfigText('project: shop\nenvironments:\n  prod:\n    target: local\n', '/x/hubops.yaml');
@@ -296,15 +296,7 @@ describe('incident mode in the console', () => {
     expect(ran.type === 'step-ran' && ran.durationMs).toBeLessThan(30_000);
     // The command's shell and its sleep are gone (the whole process group was signalled): waited
     // for, not assumed after 200 ms (a busy machine may take longer to end and reap them).
-    const gone = () => {
-      try {
-        process.kill(pid, 0);
-        return false;
-      } catch {
-        return true;
-      }
-    };
-    await waitFor(gone, { what: `the step's shell (pid ${pid}) to be gone`, timeoutMs: 10_000 });
+    expect(await waitDead(pid, 10_000)).toBe(true);
     await s.press('?');
     f = await s.waitFor((f) => f.includes('Help — the keys that work now'));
     expect(f).not.toContain('stop the running step');
@@ -325,16 +317,9 @@ describe('incident mode in the console', () => {
     const oldTarget = new LocalTarget();
     const orphan = oldTarget.run(`echo $$ > ${pidFile}; sleep 60`, { mark, tailLines: 5 });
     old.record({ type: 'step-started', runbook: 'api-down', step: 'resolution-1', text: 'Say hello.', command: 'drain --all', target: 'prod (local)', env: 'prod', mark });
-    const pid = await waitFor(() => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) || undefined : undefined), { what: 'the step to start', timeoutMs: 10_000 });
+    const pid = await waitForPidFile(pidFile, 'the step to start');
     old.close();
-    const alive = () => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
+    const alive = () => isAlive(pid);
     const cleanup = async () => {
       await oldTarget.close();
       if (alive()) process.kill(pid, 'SIGKILL');

@@ -6,8 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pidAlive } from '../../src/journal/journal.js';
-import { descendantPids, stopPids, tempDir, trackPid, untrackPid, waitFor, type TempDir } from '../fixtures/procs.js';
+import { descendantPids, isAlive, stopPids, tempDir, trackPid, untrackPid, waitDead, waitFor, waitForPidFile, type TempDir } from '../fixtures/procs.js';
 import { startSshd, type Sshd } from '../fixtures/sshd.js';
 import { startTmux, type TmuxSession } from '../fixtures/tmux.js';
 import { closeTimeline, killConsole, openTimeline, quitWithIncidentOpen } from '../support/console-keys.js';
@@ -283,7 +282,7 @@ describe('incident mode in a real terminal, over SSH', () => {
     await s.sendKeys({ text: 'prod' }, 'Enter');
     // (The confirm showed the command, "echo draining" included: the output line is the one alone.)
     await s.waitForScreen((screen) => /running on prod/.test(screen) && /[│║] +draining +[│║]/.test(screen), 'the step running', 20_000);
-    const stepPid = await waitFor(() => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) || undefined : undefined), { what: 'the step to write its pid', timeoutMs: 10_000 });
+    const stepPid = await waitForPidFile(pidFile, 'the step to write its pid');
     // Stopped here by pid whatever happens below (the test is about hubops doing it).
     const started = [stepPid, ...(await waitFor(() => { const d = descendantPids(stepPid); return d.length > 0 ? d : undefined; }, { what: 'the step\'s sleep', timeoutMs: 10_000 }))];
     for (const p of started) trackPid(p, 'runbook step');
@@ -291,7 +290,7 @@ describe('incident mode in a real terminal, over SSH', () => {
       await killConsole(s);
       // Its SSH session went with it; the command did not.
       await new Promise((r) => setTimeout(r, 1_000));
-      expect(pidAlive(stepPid)).toBe(true);
+      expect(isAlive(stepPid)).toBe(true);
 
       s = await console_();
       await s.waitForText(/resumed \d{4}-\d\d-\d\d-api-slow/);
@@ -300,11 +299,10 @@ describe('incident mode in a real terminal, over SSH', () => {
       expect(screen).toMatch(/\S+@\S+'s console stopped while it ran on prod/);
       expect(screen).toContain('— PRODUCTION');
       expect(screen).toContain('Type prod to stop it');
-      expect(pidAlive(stepPid)).toBe(true);
+      expect(isAlive(stepPid)).toBe(true);
       await s.sendKeys({ text: 'prod' }, 'Enter');
       screen = await s.waitForText(/"Drain the api nodes\." was still running: (stopped|killed) it/, 20_000);
-      for (const end = Date.now() + 15_000; Date.now() < end && pidAlive(stepPid); ) await new Promise((r) => setTimeout(r, 50));
-      expect(pidAlive(stepPid)).toBe(false);
+      expect(await waitDead(stepPid, 15_000)).toBe(true);
 
       const incidents = dir.join('.hubops', 'incidents');
       const file = readdirSync(incidents).find((n) => n.endsWith('api-slow.jsonl'))!;

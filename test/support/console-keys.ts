@@ -1,6 +1,6 @@
 // What a person types in the console for the common incident steps, in tmux, waiting for each
 // screen as they would.
-import { pidAlive } from '../../src/util/proc-stat.js';
+import { waitDead } from '../fixtures/procs.js';
 import type { TmuxSession } from '../fixtures/tmux.js';
 
 /** n, the text, Enter: a note on the timeline; waits for the form to close. */
@@ -42,7 +42,6 @@ export async function killConsole(s: TmuxSession): Promise<number> {
   process.kill(pid, 'SIGKILL');
   await s.waitForExit(15_000);
   await s.kill();
-  for (const end = Date.now() + 15_000; Date.now() < end && pidAlive(pid); ) await new Promise((r) => setTimeout(r, 20));
-  if (pidAlive(pid)) throw new Error(`the console (pid ${pid}) outlived kill -9 by 15 s`);
+  if (!(await waitDead(pid, 15_000))) throw new Error(`the console (pid ${pid}) outlived kill -9 by 15 s`);
   return pid;
 }
