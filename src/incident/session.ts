@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { acquireLock, holderAlive, JournalFollower, JournalWriter, lockHolder, readJournal, seqOf, stillHeld, type JournalProblem, type LockInfo } from '../journal/journal.js';
+import { acquireLock, holderAlive, JournalFollower, JournalWriter, lockHolder, readJournal, stillHeld, type JournalProblem, type LockInfo } from '../journal/journal.js';
 import { slugify } from './clock.js';
 import { incidentEventSchema, type IncidentEvent, type NewIncidentEvent, type Sev } from './events.js';
 import { incidentReducer, replayIncident, type IncidentState } from './state.js';
@@ -67,26 +67,25 @@ export class IncidentSession {
     private readonly me: string,
     private readonly now: () => number,
     lock: { ok: true; release: () => void } | { ok: false; heldBy: LockInfo | undefined },
+    /** What the journal's reading found: the highest seq, and where its complete lines end. */
+    read: { lastSeq: number; end: number },
     /** Opened with --readonly: never writes, whoever holds the incident. */
     private readonly watchOnly = false,
-    lastSeq = 0,
   ) {
-    this.lastSeq = Math.max(lastSeq, current.seq);
+    this.lastSeq = read.lastSeq;
     if (lock.ok) {
       this.releaseLock = lock.release;
       this.writer = new JournalWriter(file);
     } else {
       this.holder = lock.heldBy;
       this.follower = new JournalFollower(file, (json) => {
-        this.lastSeq = Math.max(this.lastSeq, seqOf(json));
         const parsed = incidentEventSchema.safeParse(json);
         if (parsed.success && parsed.data.seq > this.current.seq) {
           this.current = incidentReducer(this.current, parsed.data);
           this.notify();
         }
       });
-      this.follower.skipToEnd();
-      this.follower.start();
+      this.follower.from(read.end).start();
     }
   }
 
@@ -145,7 +144,7 @@ export class IncidentSession {
     this.follower = undefined;
     const state = replayIncident(read.events);
     if (state) this.current = state;
-    this.lastSeq = Math.max(this.lastSeq, read.lastSeq, this.current.seq);
+    this.lastSeq = read.lastSeq;
     this.releaseLock = lock.release;
     this.writer = writer;
     this.holder = undefined;
@@ -179,7 +178,7 @@ export class IncidentSession {
     const writer = new JournalWriter<IncidentEvent>(file);
     writer.append(declared);
     writer.close();
-    return new IncidentSession(file, replayIncident([declared])!, [], me, now, lock);
+    return new IncidentSession(file, replayIncident([declared])!, [], me, now, lock, { lastSeq: declared.seq, end: 0 });
   }
 
   /**
@@ -196,19 +195,19 @@ export class IncidentSession {
         ? ({ ok: false, heldBy: lockHolder(file) } as const)
         : acquireLock(file, lockOwner(me));
     // Repair (set a torn line aside) only as the writer: a watcher must not cut a line being written.
-    const { events, problems, lastSeq } = readJournal(file, incidentEventSchema, { repair: lock.ok });
-    const state = replayIncident(events);
+    const read = readJournal(file, incidentEventSchema, { repair: lock.ok });
+    const state = replayIncident(read.events);
     if (!state) {
       if (lock.ok) lock.release();
       throw new Error(`${file}: no incident in this journal (the first line must be a "declared" event)`);
     }
-    return new IncidentSession(file, state, problems, me, now, lock, opts.readonly === true, lastSeq);
+    return new IncidentSession(file, state, read.problems, me, now, lock, read, opts.readonly === true);
   }
 
   /** Appends an event (fsynced) and returns the new state; the screen moves on only after this. */
   record(e: NewIncidentEvent): IncidentState {
     if (!this.writer) throw new Error(`read-only: ${this.heldBy ? `${this.heldBy.user}@${this.heldBy.host} holds this incident` : 'opened for watching'}`);
-    const full = { v: 1, seq: Math.max(this.current.seq, this.lastSeq) + 1, at: isoLocal(this.now()), by: this.me, ...e } as IncidentEvent;
+    const full = { v: 1, seq: this.lastSeq + 1, at: isoLocal(this.now()), by: this.me, ...e } as IncidentEvent;
     this.writer.append(full);
     this.lastSeq = full.seq;
     this.current = incidentReducer(this.current, full);

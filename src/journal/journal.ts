@@ -27,6 +27,8 @@ export interface ReadResult<E> {
    * a newer hubops, say) still holds its number, and the next event must not take it again.
    */
   lastSeq: number;
+  /** Where the complete lines read end (bytes): a JournalFollower goes on from there. */
+  end: number;
 }
 
 /**
@@ -34,7 +36,7 @@ export interface ReadResult<E> {
  * writing it) is moved to `<file>.torn-<n>` and cut from the journal so appends go on cleanly.
  */
 export function readJournal<S extends z.ZodMiniType>(file: string, schema: S, opts: { repair?: boolean } = {}): ReadResult<z.output<S>> {
-  if (!existsSync(file)) return { events: [], problems: [], lastSeq: 0 };
+  if (!existsSync(file)) return { events: [], problems: [], lastSeq: 0, end: 0 };
   const text = readFileSync(file, 'utf8');
   const events: z.output<S>[] = [];
   const problems: JournalProblem[] = [];
@@ -83,7 +85,7 @@ export function readJournal<S extends z.ZodMiniType>(file: string, schema: S, op
     }
     events.push(parsed.data);
   }
-  return { events, problems, tornSetAside, lastSeq };
+  return { events, problems, tornSetAside, lastSeq, end: Buffer.byteLength(body) };
 }
 
 /** A journal line's `seq`, read without its schema; 0 when it has none. */
@@ -172,11 +174,13 @@ export class JournalFollower {
     return delivered;
   }
 
-  /** Skips the complete lines already there (after an initial readJournal). */
-  skipToEnd(): void {
-    if (!existsSync(this.file)) return;
-    const text = readFileSync(this.file);
-    this.offset = text.lastIndexOf(0x0a) + 1;
+  /**
+   * Goes on from `offset` bytes in: where the readJournal that replayed the file stopped
+   * (ReadResult.end), so a line appended since is delivered, not skipped.
+   */
+  from(offset: number): this {
+    this.offset = offset;
+    return this;
   }
 
   start(): void {

@@ -17,7 +17,7 @@ export class ReleaseJournal {
 
   private constructor(readonly file: string, events: ReleaseEvent[], lastSeq: number, release: () => void, private readonly now: () => number, private readonly me: string) {
     this.events = events;
-    this.seq = Math.max(lastSeq, events.at(-1)?.seq ?? 0);
+    this.seq = lastSeq;
     this.writer = new JournalWriter(file);
     this.release = release;
   }

@@ -20,7 +20,7 @@ describe('journal', () => {
     w.append({ seq: 2, kind: 'b' });
     w.close();
     expect(readFileSync(file, 'utf8')).toBe('{"seq":1,"kind":"a"}\n{"seq":2,"kind":"b"}\n');
-    expect(readJournal(file, Event)).toEqual({ events: [{ seq: 1, kind: 'a' }, { seq: 2, kind: 'b' }], problems: [], tornSetAside: undefined, lastSeq: 2 });
+    expect(readJournal(file, Event)).toEqual({ events: [{ seq: 1, kind: 'a' }, { seq: 2, kind: 'b' }], problems: [], tornSetAside: undefined, lastSeq: 2, end: 42 });
   });
 
   it('sets a torn last line aside, reports it, and appends cleanly after', () => {
@@ -190,8 +190,7 @@ describe('journal', () => {
     const file = join(dir(), 'j.jsonl');
     writeFileSync(file, '{"seq":1,"kind":"a"}\n');
     const seen: unknown[] = [];
-    const f = new JournalFollower(file, (j) => seen.push(j));
-    f.skipToEnd();
+    const f = new JournalFollower(file, (j) => seen.push(j)).from(readJournal(file, Event).end);
     appendFileSync(file, '{"seq":2,"kind":"b"}\n{"seq":3,');
     expect(f.poll()).toBe(1);
     appendFileSync(file, '"kind":"c"}\n');
@@ -203,8 +202,7 @@ describe('journal', () => {
     const file = join(dir(), 'j.jsonl');
     writeFileSync(file, '{"seq":1,"kind":"a"}\n');
     const seen: unknown[] = [];
-    const f = new JournalFollower(file, (j) => seen.push(j));
-    f.skipToEnd();
+    const f = new JournalFollower(file, (j) => seen.push(j)).from(readJournal(file, Event).end);
     // The first writer dies in the middle of a line; a follower looks meanwhile.
     appendFileSync(file, '{"seq":2,"kind":"to');
     expect(f.poll()).toBe(0);
