@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import type { ContainerRow, Emit, Source } from '../live/events.js';
 import { Poller } from '../live/poller.js';
-import { pidAlive, readProcStat } from '../util/proc-stat.js';
+import { readProcStat } from '../util/proc-stat.js';
 
 /** Clock ticks per second for /proc times (USER_HZ): 100 on every Linux hubops runs on. */
 const CLK_TCK = 100;
@@ -19,7 +19,6 @@ export function readRssBytes(pid: number): number | undefined {
   }
 }
 
-export { pidAlive };
 
 /** CPU % of one core per pid, from two successive samples (like `docker stats`). */
 export class CpuSampler {

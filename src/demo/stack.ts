@@ -53,7 +53,8 @@ import { fileURLToPath } from 'node:url';
 import type { ContainerRow } from '../live/events.js';
 import { shellQuote } from '../targets/shell.js';
 import type { FaultKind } from './faults.js';
-import { CpuSampler, pidAlive, readRssBytes, type DemoStackEvent } from './processes.js';
+import { pidAlive } from '../util/proc-stat.js';
+import { CpuSampler, readRssBytes, type DemoStackEvent } from './processes.js';
 
 export const DEMO_ENV = 'demo';
 export const DEMO_FIRST_VERSION = '1.4.0';

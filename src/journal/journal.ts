@@ -1,8 +1,6 @@
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, linkSync, mkdirSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, linkSync, mkdirSync, openSync, readFileSync, readSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { pidAlive, readProcStat } from '../util/proc-stat.js';
-
-export { pidAlive };
+import { readProcStat } from '../util/proc-stat.js';
 import type * as z from 'zod/mini';
 
 /**
@@ -256,7 +254,7 @@ export function acquireLock(file: string, me: Omit<LockInfo, 'at'>, now: () => D
  * Whether the holder of a lock, seen from `host`, still holds it: one on another host always does
  * (its process cannot be checked from here); one on this host while its process lives.
  */
-export function stillHeld(held: LockInfo, host: string, isAlive: (pid: number, start?: number) => boolean = holderAlive): boolean {
+export function stillHeld(held: LockInfo, host: string, isAlive: (pid: number, start?: number) => boolean): boolean {
   return held.host !== host || isAlive(held.pid, held.start);
 }
 
@@ -275,11 +273,19 @@ function lockPath(file: string, generation: number): string {
   return generation === 0 ? `${file}.lock` : `${file}.lock.${generation}`;
 }
 
+/**
+ * The newest generation found last time, per journal: generations are never removed and have no
+ * gaps, so the search can go on from there (a watcher looks every second; each session adds two).
+ */
+const knownGeneration = new Map<string, number>();
+
 /** The newest generation of the lock (they have no gaps), or undefined when there is none. */
 function newestGeneration(file: string): number | undefined {
   if (!existsSync(lockPath(file, 0))) return undefined;
-  let g = 0;
+  const known = knownGeneration.get(file) ?? 0;
+  let g = existsSync(lockPath(file, known)) ? known : 0;
   while (existsSync(lockPath(file, g + 1))) g++;
+  knownGeneration.set(file, g);
   return g;
 }
 
@@ -338,8 +344,14 @@ function linkLock(lock: string, text: string): boolean {
 
 /** The lock's holder is alive: its pid is, and (when the lock says) it is the same process. */
 export function holderAlive(pid: number, start?: number): boolean {
-  if (!pidAlive(pid)) return false;
-  if (start === undefined) return true;
-  const now = readProcStat(pid)?.startTicks;
-  return now === undefined || now === start;
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  // One read of /proc/<pid>/stat for both: a zombie is gone, another start time is another process.
+  const st = readProcStat(pid);
+  if (st === undefined) return true; // no /proc: answering kill(0) is all there is
+  if (st.state === 'Z' || st.state === 'X') return false;
+  return start === undefined || st.startTicks === start;
 }

@@ -5,8 +5,8 @@ import { tmpdir, hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { build } from 'esbuild';
-import { acquireLock, holderAlive, JournalFollower, JournalWriter, lockHolder, pidAlive, readJournal } from '../../src/journal/journal.js';
-import { readProcStat } from '../../src/util/proc-stat.js';
+import { acquireLock, holderAlive, JournalFollower, JournalWriter, lockHolder, readJournal } from '../../src/journal/journal.js';
+import { pidAlive, readProcStat } from '../../src/util/proc-stat.js';
 import { waitFor } from '../fixtures/procs.js';
 
 const Event = z.object({ seq: z.number().int(), kind: z.string() });
@@ -198,6 +198,18 @@ describe('journal', () => {
     expect(seen).toEqual([{ seq: 2, kind: 'b' }, { seq: 3, kind: 'c' }]);
   });
 
+  it('a follower started from where a reading ended delivers what was appended after it', () => {
+    const file = join(dir(), 'j.jsonl');
+    writeFileSync(file, '{"seq":1,"kind":"a"}\n{"seq":2,"ki');
+    const read = readJournal(file, Event, { repair: false });
+    expect(read.events).toHaveLength(1);
+    // Written between the reading and the follower's first look (the torn line finished, one more).
+    appendFileSync(file, 'nd":"b"}\n{"seq":3,"kind":"c"}\n');
+    const seen: unknown[] = [];
+    expect(new JournalFollower(file, (j) => seen.push(j)).from(read.end).poll()).toBe(2);
+    expect(seen).toEqual([{ seq: 2, kind: 'b' }, { seq: 3, kind: 'c' }]);
+  });
+
   it('a torn line cut away by the writer that takes over is not glued to what it appends next', () => {
     const file = join(dir(), 'j.jsonl');
     writeFileSync(file, '{"seq":1,"kind":"a"}\n');
@@ -221,9 +233,10 @@ describe('pidAlive', () => {
     const zombie = await new Promise<number>((resolve) => parent.stdout.once('data', (b: Buffer) => resolve(Number(b.toString().trim()))));
     try {
       // Waited for: on a busy machine `sleep 0.1` may take longer than 400 ms to start and end.
-      await waitFor(() => /^\d+ \(sleep\) Z /.test(readFileSync(`/proc/${zombie}/stat`, 'utf8')), { what: `pid ${zombie} to be a zombie`, timeoutMs: 10_000 });
+      await waitFor(() => readProcStat(zombie)?.state === 'Z', { what: `pid ${zombie} to be a zombie`, timeoutMs: 10_000 });
       expect(() => process.kill(zombie, 0)).not.toThrow();
       expect(pidAlive(zombie)).toBe(false);
+      expect(holderAlive(zombie)).toBe(false);
       expect(pidAlive(process.pid)).toBe(true);
     } finally {
       parent.kill('SIGKILL');
