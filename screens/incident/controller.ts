@@ -15,15 +15,15 @@ import { incidentEventSchema, PHASES, type NewIncidentEvent, type Phase, type Ro
 import { humanDuration } from '../../src/incident/postmortem.js';
 import { IncidentSession, incidentsDir, listIncidents, whoAmI } from '../../src/incident/session.js';
 import { replayIncident, type IncidentState, type StepStarted } from '../../src/incident/state.js';
-import { planStepRun, stepRanEvent, stepStartedEvent, targetLabel, type StepRunPlan } from '../../src/incident/step-run.js';
+import { cutOffRanEvent, planStepRun, stepRanEvent, stepStartedEvent, targetLabel, type StepRunPlan } from '../../src/incident/step-run.js';
 import type { VerifyResult } from '../../src/incident/verify.js';
 import { readJournal, type LockInfo } from '../../src/journal/journal.js';
 import type { LoadedRunbook } from '../../src/runbooks/load.js';
 import { rankRunbooks, type RankedRunbook } from '../../src/runbooks/suggest.js';
 import type { Step } from '../../src/runbooks/types.js';
 import { stopLeftover } from '../../src/targets/leftover.js';
+import { newRunMark } from '../../src/targets/stop-marked.js';
 import type { Target } from '../../src/targets/target.js';
-import { crypto } from '../../src/util/on-first-use.js';
 import type { IncidentKeyState, IncidentOp } from './keys.js';
 
 export type { IncidentOp } from './keys.js';
@@ -150,8 +150,7 @@ export class IncidentController {
   /** Marks of the steps this console started or has settled: a step-started of ours is never taken as cut off. */
   private readonly handledMarks = new Set<string>();
   /** Recording (and maybe stopping) a step the last console died under: no step runs meanwhile. */
-  private settling = false;
-  private settlePromise: Promise<void> | undefined;
+  private settling: Promise<void> | undefined;
   private runPromise: Promise<void> | undefined;
   private flaggedOverdueMinute = -1;
   private flaggedResponse = false;
@@ -205,7 +204,6 @@ export class IncidentController {
     this.flaggedOverdueMinute = -1;
     this.flaggedResponse = false;
     this.set({ state: session.state, file: session.file, readonly: this.deps.readonly || session.readonly, banner: this.bannerFor(session.heldBy), leaderless: undefined });
-    this.offerCutOff();
   }
 
   private bannerFor(heldBy: LockInfo | undefined): string | undefined {
@@ -395,8 +393,7 @@ export class IncidentController {
     if (!cut || this.settling || this.snap.ui.form) return;
     const where = this.whereCutOffRan(cut);
     if ('unreachable' in where) {
-      // Recorded once the console is up (start()), so what it says is seen.
-      if (this.timer) this.settlePromise = this.settleCutOff(cut, { said: where.unreachable });
+      this.settleCutOff(cut, { said: where.unreachable });
       return;
     }
     const started = new Date(Date.parse(cut.at)).toTimeString().slice(0, 5);
@@ -432,30 +429,16 @@ export class IncidentController {
   }
 
   /** Records how a cut-off step ended: stopped here (and what was found), or left as it was. */
-  private async settleCutOff(cut: StepStarted, how: { stop: Target } | { said: string }): Promise<void> {
+  private settleCutOff(cut: StepStarted, how: { stop: Target } | { said: string }): void {
     // Once per console: a journal that cannot be written is said by record(), not retried each second.
     this.handledMarks.add(cut.mark);
-    this.settling = true;
-    try {
+    const settle = async () => {
       if ('stop' in how) this.say(`stopping ${stepName(cut)} on ${cut.target}…`, true);
       const found = 'stop' in how ? await stopLeftover(how.stop, cut.mark, stepName(cut), (l) => this.say(l)) : how.said;
-      const startedMs = Date.parse(cut.at);
-      const e: NewIncidentEvent = {
-        type: 'step-ran',
-        runbook: cut.runbook,
-        step: cut.step,
-        command: cut.command,
-        target: cut.target,
-        code: null,
-        durationMs: Number.isFinite(startedMs) ? Math.max(0, this.now() - startedMs) : 0,
-        tail: [],
-        error: `cut off: ${cut.by}'s console stopped while it ran; ${found}`,
-      };
       // The outcome first: at 80 columns the end of the bar is cut (the step's panel has it whole).
-      if (this.record(e)) this.say(found, true);
-    } finally {
-      this.settling = false;
-    }
+      if (this.record(cutOffRanEvent(cut, found, this.now()))) this.say(found, true);
+    };
+    this.settling = settle().finally(() => (this.settling = undefined));
   }
 
   /** The key context: what the incident keys may do right now. */
@@ -700,7 +683,7 @@ export class IncidentController {
     }
     if (this.settling || this.snap.running || this.cutOffStep()) return this.say('another step is running or was left running: not run', true);
     // Journaled before it runs: if this console dies under it, the next one finds it by its mark.
-    const mark = crypto().randomBytes(8).toString('hex');
+    const mark = newRunMark();
     this.handledMarks.add(mark);
     if (!this.record(stepStartedEvent(runbook, step, plan, mark))) return;
     const key = `${runbook}/${stepId}`;
@@ -861,7 +844,7 @@ export class IncidentController {
       if (form.kind === 'confirm-run') this.say('not run: cancelled');
       if (form.kind === 'cut-off') {
         const cut = this.cutOffStep();
-        if (cut && cut.mark === form.ref?.mark) this.settlePromise = this.settleCutOff(cut, { said: `${stepName(cut)} left as it was by ${this.me}, not checked: it may still be running on ${cut.target}` });
+        if (cut && cut.mark === form.ref?.mark) this.settleCutOff(cut, { said: `${stepName(cut)} left as it was by ${this.me}, not checked: it may still be running on ${cut.target}` });
       }
       if (form.kind === 'edit-message' && this.snap.ui.panel.kind === 'compose' && this.snap.ui.panel.text === undefined) this.ui({ type: 'close-panel' });
       return;
@@ -969,7 +952,7 @@ export class IncidentController {
           return this.say(`not stopped${ref.typeToConfirm ? ` (type ${ref.typeToConfirm} exactly)` : ''}: Esc leaves it running`, true);
         }
         const where = this.whereCutOffRan(cut);
-        this.settlePromise = this.settleCutOff(cut, 'target' in where ? { stop: where.target } : { said: where.unreachable });
+        this.settleCutOff(cut, 'target' in where ? { stop: where.target } : { said: where.unreachable });
         return;
       }
       case 'confirm-quit': {
@@ -1000,8 +983,7 @@ export class IncidentController {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.abort?.abort();
-    if (this.runPromise) await Promise.race([this.runPromise, new Promise((r) => setTimeout(r, 5_000))]);
-    if (this.settlePromise) await Promise.race([this.settlePromise, new Promise((r) => setTimeout(r, 5_000))]);
+    await Promise.race([Promise.all([this.runPromise, this.settling]), new Promise((r) => setTimeout(r, 5_000))]);
     this.closeNow();
   }
 

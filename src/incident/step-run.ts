@@ -6,6 +6,7 @@ import type { Step } from '../runbooks/types.js';
 import { shellQuote } from '../targets/shell.js';
 import type { RunResult } from '../targets/target.js';
 import type { NewIncidentEvent } from './events.js';
+import type { StepStarted } from './state.js';
 
 /** Lines of output kept in the journal for a step (the view streams them all). */
 export const STEP_TAIL_LINES = 20;
@@ -75,4 +76,23 @@ export function stepRanEvent(runbook: string, step: string, plan: StepRunPlan, r
   };
   if (r.error) e.error = r.error;
   return e;
+}
+
+/**
+ * The result recorded for a step whose console died while it ran (`cut`, its step-started): no
+ * exit code, and what the console that leads now found or chose (`outcome`).
+ */
+export function cutOffRanEvent(cut: StepStarted, outcome: string, now: number): Extract<NewIncidentEvent, { type: 'step-ran' }> {
+  const startedMs = Date.parse(cut.at);
+  return {
+    type: 'step-ran',
+    runbook: cut.runbook,
+    step: cut.step,
+    command: cut.command,
+    target: cut.target,
+    code: null,
+    durationMs: Number.isFinite(startedMs) ? Math.max(0, now - startedMs) : 0,
+    tail: [],
+    error: `cut off: ${cut.by}'s console stopped while it ran; ${outcome}`,
+  };
 }

@@ -8,7 +8,7 @@ import { openTarget } from '../targets/index.js';
 import { renderCommand } from '../targets/shell.js';
 import { stopLeftover, waitForLink } from '../targets/leftover.js';
 import type { Target } from '../targets/target.js';
-import { crypto } from '../util/on-first-use.js';
+import { newRunMark } from '../targets/stop-marked.js';
 import { loadTemplate } from '../templates/load.js';
 import { renderTemplate } from '../templates/templates.js';
 import { applyOverride, assembleGate, type CheckName, type GateReport } from './gate/gate.js';
@@ -399,7 +399,7 @@ async function runCommand(j: ReleaseJournal, target: Target, purpose: 'deploy' |
   let idleFired = false;
   ac.signal.addEventListener('abort', () => (idleFired = true));
   const quiet = target.onNotice?.((text) => say(`  ${text}`));
-  const mark = crypto().randomBytes(8).toString('hex');
+  const mark = newRunMark();
   j.record({ type: 'command-started', purpose, command, mark });
   say(`$ ${command}`);
   const r = await target.run(command, {

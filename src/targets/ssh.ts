@@ -23,9 +23,8 @@ import {
 } from './known-hosts.js';
 import { OutputCollector, timedOutMessage } from './output.js';
 import { shellQuote } from './shell.js';
-import { badMark, describeStop, STOP_MARKED_SCRIPT, stopAnswer, type StopAnswer } from './stop-marked.js';
+import { badMark, describeStop, newRunMark, STOP_MARKED_SCRIPT, stopAnswer, type StopAnswer } from './stop-marked.js';
 import type { ConnectionState, RunOptions, RunResult, Target } from './target.js';
-import { crypto } from '../util/on-first-use.js';
 
 
 export interface SshOptions {
@@ -492,7 +491,7 @@ export class SshTarget implements Target {
    */
   run(command: string, opts: RunOptions = {}): Promise<RunResult> {
     const started = Date.now();
-    const nonce = opts.mark ?? crypto().randomBytes(8).toString('hex');
+    const nonce = opts.mark ?? newRunMark();
     const announce = `hubops-run ${nonce} `;
     let remotePid: number | undefined;
     let onRemotePid: ((pid: number) => void) | undefined;
@@ -505,7 +504,7 @@ export class SshTarget implements Target {
       return true;
     });
     const wrapped =
-      `exec sh -c ${shellQuote(`HUBOPS_RUN=$1; export HUBOPS_RUN; printf 'hubops-run %s %s\n' "$1" "$$" >&2; exec sh -c "$2"`)} sh ${nonce} ${shellQuote(command)}`;
+      `exec sh -c ${shellQuote(`HUBOPS_RUN=$1; export HUBOPS_RUN; printf 'hubops-run %s %s\n' "$1" "$$" >&2; exec sh -c "$2"`)} sh ${shellQuote(nonce)} ${shellQuote(command)}`;
     if (this.closed) return Promise.resolve(notRun(collector, started, 'target closed'));
     if (opts.signal?.aborted) return Promise.resolve(notRun(collector, started, 'aborted'));
     const bad = badMark(nonce);
@@ -873,7 +872,7 @@ function execStopScript(client: SshClient, mark: string, pgid: number | undefine
       resolve(r);
     };
     try {
-      client.exec(`exec sh -c ${shellQuote(STOP_MARKED_SCRIPT)} sh ${mark} ${pgid ?? 0}`, (err, ch) => {
+      client.exec(`exec sh -c ${shellQuote(STOP_MARKED_SCRIPT)} sh ${shellQuote(mark)} ${pgid ?? 0}`, (err, ch) => {
         if (err) return done(err);
         channel = ch;
         let text = '';

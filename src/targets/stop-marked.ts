@@ -1,3 +1,5 @@
+import { crypto } from '../util/on-first-use.js';
+
 // What is left of a command after the link to its host dropped, or after hubops itself died: found
 // by the mark every run carries in its environment (HUBOPS_RUN=<mark>), and stopped.
 
@@ -23,6 +25,11 @@ export const STOP_MARKED_SCRIPT = [
 
 /** What a run mark may be: it is put into a shell command line unquoted. */
 export const MARK_RE = /^[0-9a-f]{8,64}$/;
+
+/** A fresh run mark: 16 hex digits. */
+export function newRunMark(): string {
+  return crypto().randomBytes(8).toString('hex');
+}
 
 /** Why `mark` cannot be a run mark, or undefined when it can. */
 export function badMark(mark: string): string | undefined {
