@@ -1,13 +1,13 @@
 // Release end to end, non-interactive (as CI would run it): the real sshd as the target (deploy
 // and rollback really change a VERSION file there), the real Prometheus scraping a test service
 // whose error rate the test turns, a watch window compressed to seconds.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { runHubops } from '../support/hubops-process.js';
 import { git, releaseJournal, releaseReports, releaseRepo } from '../support/release-repo.js';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startMetricsService, type MetricsService } from '../fixtures/metrics-service.js';
-import { cmdlineOf, isAlive, listPids, tempDir, waitFor, type TempDir } from '../fixtures/procs.js';
+import { pidsWithArgv, stopPids, tempDir, waitFor, type TempDir } from '../fixtures/procs.js';
 import { startPrometheus, type Prom } from '../fixtures/prometheus.js';
 import { startSshd, type Sshd } from '../fixtures/sshd.js';
 
@@ -82,7 +82,10 @@ function slowDeploy(dir: string, server: string): () => number[] {
   const cfg = join(dir, 'hubops.yaml');
   writeFileSync(cfg, readFileSync(cfg, 'utf8').replace(/deploy: ".*"/, `deploy: "printf %s {{version}} > ${server}/VERSION && echo deploying && sleep 4${mark} && touch ${server}/deploy-finished"`));
   git(dir, 'commit', '-qam', 'chore: a slow deploy');
-  return () => listPids().filter((p) => isAlive(p) && cmdlineOf(p).join(' ') === `sleep 4${mark}`);
+  const sleeping = () => pidsWithArgv(`sleep 4${mark}`);
+  // Stopped by pid whatever the test found: the stop is what is under test.
+  onTestFinished(() => stopPids(sleeping()));
+  return sleeping;
 }
 
 /** Rolled back, cleanly, and the slow deploy did not go on behind the rollback's back. */

@@ -5,9 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startSshd, type Sshd } from '../fixtures/sshd.js';
-import { cmdlineOf, descendantPids, freePort, isAlive, listPids, runOk, startDaemon, tempDir, waitFor, type TempDir } from '../fixtures/procs.js';
+import { descendantPids, freePort, pidsWithArgv, runOk, stopPids, startDaemon, tempDir, waitFor, type TempDir } from '../fixtures/procs.js';
 import { openTarget, closeAllTargets } from '../../src/targets/index.js';
 import { LocalTarget } from '../../src/targets/local.js';
 import { SshTarget, backoffDelay, getTarget, parseSshUrl, sshKey } from '../../src/targets/ssh.js';
@@ -78,7 +78,8 @@ describe.each([
     if (t instanceof LocalTarget) extraTargets.push(t);
     const mark = randomBytes(8).toString('hex');
     const tag = `${process.pid}${Date.now() % 100000}`;
-    const sleeping = (arg: string) => listPids().filter((p) => isAlive(p) && cmdlineOf(p).join(' ') === `sleep ${arg}`);
+    const sleeping = (arg: string) => pidsWithArgv(`sleep ${arg}`);
+    onTestFinished(() => stopPids([...sleeping(`6${tag}`), ...sleeping(`7${tag}`)]));
     // What a hubops that died under it would leave: a process of the run, still going.
     const r = await t.run(`(sleep 6${tag} >/dev/null 2>&1 &); echo started`, { mark });
     expect(r.tail).toEqual(['started']);
@@ -94,8 +95,7 @@ describe.each([
     expect((await t.stopMarked!(mark)).outcome).toBe('none');
     await expect(t.stopMarked!('x; rm -rf /')).rejects.toThrow(/invalid run mark/);
     // A mark goes into a command line: one that is not hex is refused, never run with.
-    expect((await t.run('echo never', { mark: 'x; touch /tmp/pwned' })).error).toMatch(/invalid run mark/);
-    for (const p of sleeping(`7${tag}`)) process.kill(p, 'SIGKILL');
+    expect((await t.run('echo never', { mark: `x; touch ${pwnedPath()}` })).error).toMatch(/invalid run mark/);
   });
 
   it('runs a command: lines from both streams, exit code', async () => {
@@ -354,7 +354,8 @@ describe('ssh link', () => {
     await t.ready();
     // A mark of its own in the command line, to find it on the host; it keeps a child too.
     const mark = `${process.pid}${Date.now() % 100000}`;
-    const sleeping = (arg: string) => listPids().filter((p) => isAlive(p) && cmdlineOf(p).join(' ') === `sleep ${arg}`);
+    const sleeping = (arg: string) => pidsWithArgv(`sleep ${arg}`);
+    onTestFinished(() => stopPids([...sleeping(`3${mark}`), ...sleeping(`4${mark}`)]));
     const notices: string[] = [];
     const off = t.onNotice((n) => notices.push(n));
     const running = t.run(`sleep 3${mark} & echo started; sleep 4${mark}; echo finished`, {});
