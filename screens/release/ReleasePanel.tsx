@@ -3,6 +3,7 @@ import type { Rect } from '../layout.js';
 import { wrapWords } from '../PromptViews.js';
 import { useTheme } from '../theme.js';
 import { renderChart } from '../../src/metrics/chart.js';
+import { verdictLine } from '../../src/release/events.js';
 import { LinesPanel, type Line, type Piece } from '../LinesPanel.js';
 import { pendingOverrides, questionKeys, type IntervalLine, type ReleaseQuestion, type ReleaseSnapshot } from './controller.js';
 
@@ -116,12 +117,12 @@ export function releasePanelLines(snap: ReleaseSnapshot, width: number, rows: nu
     top.push(...watchCharts(snap, thresholds, width, Math.floor((rows - top.length) / 2)));
   }
   const bottom: Line[] = [];
-  if (v) bottom.push(...fold(`verdict: ${v.verdict} — ${v.reason}`, width, { bold: true, tone: v.verdict.startsWith('Released') ? 'ok' : 'alarm' }));
+  const said = v ? verdictLine(v.verdict, v.reason) : undefined;
+  if (v && said) bottom.push(...fold(said, width, { bold: true, tone: v.verdict.startsWith('Released') ? 'ok' : 'alarm' }));
   else if (snap.error) bottom.push(...fold(`release failed: ${snap.error}`, width, { bold: true, tone: 'alarm' }));
   if (snap.status === 'done') bottom.push(plain('Esc close', { tone: 'dim' }));
   const room = Math.max(0, rows - top.length - bottom.length - (top.length ? 1 : 0));
   // The run says its verdict in its output too: shown once, at the bottom.
-  const said = v ? `verdict: ${v.verdict} — ${v.reason}` : undefined;
   const out = snap.lines.filter((l) => l !== said).slice(-room).map((l) => plain(l, { tone: /HARD|FAILED|SYSTEM STATE UNKNOWN|rolling back/i.test(l) ? 'alarm' : undefined }));
   return { title, lines: [...top, ...(top.length && room > 0 ? [plain('─'.repeat(Math.min(width, 40)), { tone: 'dim' })] : []), ...out, ...bottom] };
 }

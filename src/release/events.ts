@@ -5,6 +5,11 @@ import '../util/zod-en.js';
 
 export const VERDICTS = ['Released', 'Rolled-Back', 'Aborted', 'Released-with-override'] as const;
 export type Verdict = (typeof VERDICTS)[number];
+
+/** The verdict as the run says it, and the console's release panel shows it. */
+export function verdictLine(verdict: Verdict, reason: string): string {
+  return `verdict: ${verdict} — ${reason}`;
+}
 export const RELEASE_PHASES = ['gate', 'strategy', 'execute', 'smoke', 'watch', 'commit', 'rollback', 'done'] as const;
 export type ReleasePhase = (typeof RELEASE_PHASES)[number];
 

@@ -15,7 +15,7 @@ import { applyOverride, assembleGate, type CheckName, type GateReport } from './
 import { collectGateInputs, commitChangelog, headCommit, isReleaseCommitOn, tagRelease, writeChangelog } from './gate/collect.js';
 import { promoteUnreleased } from './gate/changelog.js';
 import type { VersionRequest } from './gate/commits.js';
-import type { ReleaseEvent, ReleasePhase, Verdict } from './events.js';
+import { verdictLine, type ReleaseEvent, type ReleasePhase, type Verdict } from './events.js';
 import { ReleaseJournal, releasesDir } from './journal.js';
 import { cell, reportName, ReportWriter } from './report.js';
 import { WatchSampler } from './sampler.js';
@@ -165,7 +165,7 @@ export async function runRelease(o: ReleaseOptions): Promise<ReleaseResult> {
   const finish = (verdict: Verdict, reason: string, extra: Partial<ReleaseResult> = {}): ReleaseResult => {
     j.record({ type: 'verdict', verdict, reason });
     report.section(`Verdict: ${verdict}`, [`${reason}`, '', `Decided ${stamp()} by ${by}.`]);
-    say(`verdict: ${verdict} — ${reason}`);
+    say(verdictLine(verdict, reason));
     j.close();
     return { verdict, reason, report: reportFile, exitCode: verdict === 'Released' || verdict === 'Released-with-override' ? 0 : 1, ...extra };
   };
@@ -282,36 +282,32 @@ export async function runRelease(o: ReleaseOptions): Promise<ReleaseResult> {
     } catch (err) {
       lines.push(`HEAD not read: ${(err as Error).message}`);
     }
-    if (gateCommit !== undefined && head !== gateCommit && !(head && (await isReleaseCommitOn(repoDir, head, gateCommit, version)))) {
-      const why = head ? `HEAD moved since the gate (${gateCommit.slice(0, 12)} → ${head.slice(0, 12)})` : 'HEAD could not be read';
+    // The gate's commit, when HEAD is no longer it (nor the release's own changelog commit on it).
+    const moved = gateCommit !== undefined && head !== gateCommit && !(head && (await isReleaseCommitOn(repoDir, head, gateCommit, version))) ? gateCommit : undefined;
+    if (moved) {
+      const why = head ? `HEAD moved since the gate (${moved.slice(0, 12)} → ${head.slice(0, 12)})` : 'HEAD could not be read';
       lines.push(`${why}: CHANGELOG.md left as it is; if [${version}] is not in it yet, move [Unreleased] under it by hand.`);
+    } else {
       try {
-        const tag = await tagRelease(repoDir, version, `Release ${version} to ${o.envName}`, gateCommit);
-        lines.push(`Tagged ${tag} on ${gateCommit.slice(0, 12)}, the commit the gate passed.`);
+        const clPath = join(repoDir, 'CHANGELOG.md');
+        const text = readFileSync(clPath, 'utf8');
+        const promoted = promoteUnreleased(text, version, new Date(now()).toISOString().slice(0, 10));
+        await writeChangelog(clPath, promoted);
+        lines.push(`CHANGELOG.md: [Unreleased] moved under [${version}].`);
       } catch (err) {
-        lines.push(`Tag not created: ${(err as Error).message}`);
+        lines.push(`CHANGELOG.md not updated: ${(err as Error).message}`);
       }
-      return await announce(lines);
+      // Committed before tagging: the tag holds the changelog, and the next gate finds a clean tree.
+      try {
+        const subject = await commitChangelog(repoDir, 'CHANGELOG.md', version);
+        if (subject) lines.push(`CHANGELOG.md committed: ${subject}.`);
+      } catch (err) {
+        lines.push(`CHANGELOG.md not committed (commit it before the next release): ${(err as Error).message}`);
+      }
     }
     try {
-      const clPath = join(repoDir, 'CHANGELOG.md');
-      const text = readFileSync(clPath, 'utf8');
-      const promoted = promoteUnreleased(text, version, new Date(now()).toISOString().slice(0, 10));
-      await writeChangelog(clPath, promoted);
-      lines.push(`CHANGELOG.md: [Unreleased] moved under [${version}].`);
-    } catch (err) {
-      lines.push(`CHANGELOG.md not updated: ${(err as Error).message}`);
-    }
-    // Committed before tagging: the tag holds the changelog, and the next gate finds a clean tree.
-    try {
-      const subject = await commitChangelog(repoDir, 'CHANGELOG.md', version);
-      if (subject) lines.push(`CHANGELOG.md committed: ${subject}.`);
-    } catch (err) {
-      lines.push(`CHANGELOG.md not committed (commit it before the next release): ${(err as Error).message}`);
-    }
-    try {
-      const tag = await tagRelease(repoDir, version, `Release ${version} to ${o.envName}`);
-      lines.push(`Tagged ${tag}.`);
+      const tag = await tagRelease(repoDir, version, `Release ${version} to ${o.envName}`, moved);
+      lines.push(moved ? `Tagged ${tag} on ${moved.slice(0, 12)}, the commit the gate passed.` : `Tagged ${tag}.`);
     } catch (err) {
       lines.push(`Tag not created: ${(err as Error).message}`);
     }

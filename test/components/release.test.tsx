@@ -6,7 +6,7 @@ import { App } from '../../screens/App.js';
 import { buildKeyMap } from '../../screens/keymap.js';
 import { ReleaseController, type Launch } from '../../screens/release/controller.js';
 import { parseConfigText } from '../../src/config/load.js';
-import type { ReleaseEvent } from '../../src/release/events.js';
+import { verdictLine, type ReleaseEvent } from '../../src/release/events.js';
 import type { GateReport } from '../../src/release/gate/gate.js';
 import { KEY, renderScreen } from '../support/render-screen.js';
 
@@ -48,7 +48,7 @@ const fakeFlow = (answers: unknown[], requests: unknown[]): Launch => async ({ a
   out('  interval 3: ok');
   await new Promise((r) => setTimeout(r, 50));
   onEvent(ev({ type: 'verdict', verdict: 'Released', reason: 'watched 40m with no breach left standing' }));
-  out('verdict: Released — watched 40m with no breach left standing');
+  out(verdictLine('Released', 'watched 40m with no breach left standing'));
   return { verdict: 'Released', reason: 'ok', report: '/r.md', exitCode: 0 };
 };
 
