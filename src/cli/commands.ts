@@ -56,9 +56,9 @@ export const COMMANDS: CommandSpec[] = [
       'With --sev and --title, declares an incident (you are its commander) and opens the console on it;\n' +
       'with --plain (or no terminal) prints its id and journal instead. Without them, resumes the open\n' +
       'incident (the most recent unresolved one), or exits 1 when there is none. A second hubops on the\n' +
-      'same incident watches it read-only and follows it live; if the console leading it stops, L there\n' +
-      'takes the lead. For a runbook step that was running when the leading console died, the next\n' +
-      'console to lead asks whether to stop what is left of it on its host or leave it running.\n' +
+      'same incident watches it read-only and follows it live; if the console leading it stops (or quits)\n' +
+      'on the same machine, L there takes the lead. For a runbook step that was running when the leading\n' +
+      'console died, the next console to lead asks whether to stop what is left of it or leave it running.\n' +
       'Console keys: i declare, n note, p / P phase, S severity, H hand a role over, u status update,\n' +
       'b runbooks, t timeline, R resolve (verify gate first), M post-mortem; q asks first while it is open.',
   },
