@@ -1,16 +1,13 @@
 // An incident declared from another terminal reaches a console that is already open: the built
 // hubops in tmux, and `hubops incident --sev … --plain` run beside it on the same project.
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { tempDir } from '../fixtures/procs.js';
 import { startTmux, type TmuxSession } from '../fixtures/tmux.js';
 import { addNote, closeTimeline, openTimeline, quitWithIncidentOpen } from '../support/console-keys.js';
-import { declareIncident } from '../support/hubops-process.js';
+import { declareIncident, HUBOPS_BIN, runHubops } from '../support/hubops-process.js';
 
-const root = new URL('../..', import.meta.url).pathname;
-const bin = join(root, 'bin', 'hubops');
+const bin = HUBOPS_BIN;
 const dir = tempDir('hubops-elsewhere-');
 writeFileSync(dir.join('hubops.yaml'), 'project: shop\nenvironments:\n  staging:\n    target: local\n');
 const sessions: TmuxSession[] = [];
@@ -52,8 +49,6 @@ describe('an incident declared in another terminal', () => {
   }, 60_000);
 
   it('the console leading it is killed: the one watching says so, and L makes it the writer', async () => {
-    const spawnHubops = (args: string[]) =>
-      spawnSync(process.execPath, [bin, ...args], { cwd: dir.path, env: { ...process.env, HUBOPS_CONFIG: '' }, encoding: 'utf8', timeout: 20_000 });
     declareIncident(dir.path, { sev: 1, title: 'Checkout down' });
     const lead = await startTmux({ command: [process.execPath, bin], cols: 120, rows: 40, cwd: dir.path, env: { HUBOPS_CONFIG: '' } });
     sessions.push(lead);
@@ -85,9 +80,9 @@ describe('an incident declared in another terminal', () => {
     await closeTimeline(watcher);
 
     // The journal holds every event once, in order, from both leads.
-    const shown = spawnHubops(['incident', '--plain', '--readonly']);
-    expect(shown.status, shown.stderr).toBe(0);
-    expect(shown.stdout).toMatch(new RegExp(`noted by the first lead[\\s\\S]*took the lead from \\S+ \\(pid ${leadPid}, its console stopped\\)[\\s\\S]*noted by the second lead`));
+    const shown = await runHubops(['incident', '--plain', '--readonly'], { cwd: dir.path });
+    expect(shown.code, shown.out).toBe(0);
+    expect(shown.out).toMatch(new RegExp(`noted by the first lead[\\s\\S]*took the lead from \\S+ \\(pid ${leadPid}, its console stopped\\)[\\s\\S]*noted by the second lead`));
     expect(await quitWithIncidentOpen(watcher)).toBe(0);
   }, 90_000);
 });

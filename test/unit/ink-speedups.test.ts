@@ -1,6 +1,6 @@
-// The two speed-ups the build applies to Ink (scripts/ink-speedups.mjs) must not change what is
-// drawn: widths are checked code point by code point against string-width, and frames drawn by the
-// patched Output against Ink's own.
+// The speed-ups the build applies to Ink and its libraries (scripts/ink-speedups.mjs) must not
+// change what is drawn: widths are checked code point by code point against string-width, frames
+// drawn by the patched Output against Ink's own, and lazy loads against what they replace.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -163,11 +163,15 @@ describe('Ink Output with caches kept across frames', () => {
 const { default: terminalSize } = await import(${JSON.stringify(pathToFileURL(entry).href)});
 const afterImport = process.moduleLoadList.includes('NativeModule child_process');
 const size = terminalSize();
-console.log(JSON.stringify({ before, afterImport, size }));`;
+const afterCall = process.moduleLoadList.includes('NativeModule child_process');
+console.log(JSON.stringify({ before, afterImport, afterCall, size }));`;
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8', env: { ...process.env, COLUMNS: '', LINES: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const r = JSON.parse(out) as { before: boolean; afterImport: boolean; size: { columns: number; rows: number } };
+    const r = JSON.parse(out) as { before: boolean; afterImport: boolean; afterCall: boolean; size: { columns: number; rows: number } };
     expect(r.before).toBe(false);
     expect(r.afterImport).toBe(false);
+    // terminal-size swallows a failed command and answers 80x24: that the module got loaded when
+    // asked is what shows the lazy require works.
+    expect(r.afterCall).toBe(true);
     expect(r.size.columns).toBeGreaterThan(0);
     expect(r.size.rows).toBeGreaterThan(0);
   });
