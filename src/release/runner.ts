@@ -388,13 +388,14 @@ function unfinishedCommand(events: readonly ReleaseEvent[]): Extract<ReleaseEven
 async function runCommand(j: ReleaseJournal, target: Target, purpose: 'deploy' | 'rollback', command: string, idleMs: number, say: (l: string) => void): Promise<{ ok: boolean; why: string }> {
   // A link that is down (or was just cut under the deploy) is waited for: the command cannot run
   // without it, and the target stops a command cut off by the drop before it runs this one. The
-  // idle timeout starts after that wait.
+  // idle timeout starts after that wait. The target tells what it stopped as soon as the link is
+  // back, which can be during the wait: heard from before it.
+  const quiet = target.onNotice?.((text) => say(`  ${text}`));
   await waitForLink(target, say);
   const ac = new AbortController();
   let idle = setTimeout(() => ac.abort(), idleMs);
   let idleFired = false;
   ac.signal.addEventListener('abort', () => (idleFired = true));
-  const quiet = target.onNotice?.((text) => say(`  ${text}`));
   const mark = newRunMark();
   j.record({ type: 'command-started', purpose, command, mark });
   say(`$ ${command}`);
